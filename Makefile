@@ -1,0 +1,90 @@
+# 社保扶贫参保比对 — type `make` to see what you can do.
+
+#################################################################################
+# GLOBALS                                                                       #
+#################################################################################
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+INPUT   ?= data/sample
+AS_OF   ?= $(shell date +%F)
+LEDGER  ?= data/ledger.duckdb
+REPORTS ?= reports
+CONFIG  ?=
+
+# uv from PATH, else the copy pip installs as a module (no PATH change needed on a fresh machine).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN := $(UV) run --locked --quiet
+
+# Prefect keeps its state inside the project and never phones home (this machine is offline).
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+
+CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
+
+#################################################################################
+# COMMANDS                                                                      #
+#################################################################################
+
+## 安装运行环境（首次运行会自动执行） Install uv (via pip if missing) and the locked dependencies
+.PHONY: install
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --locked --quiet
+	@touch $@
+
+## 运行夜间比对 Run the nightly reconciliation (INPUT, AS_OF, LEDGER, REPORTS, CONFIG)
+.PHONY: run
+run: install
+	$(RUN) python -m pipelines run --input "$(INPUT)" --as-of "$(AS_OF)" \
+		--ledger "$(LEDGER)" --reports "$(REPORTS)" $(CONFIG_ARG)
+
+## 运行全部测试 Run the test suite
+.PHONY: test
+test: install
+	$(RUN) pytest
+
+## 代码检查 Lint the code (ruff)
+.PHONY: lint
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+## 自动格式化 Format the code (ruff)
+.PHONY: format
+format: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+## 重新生成示例数据 Regenerate data/sample with the deterministic generator
+.PHONY: sample
+sample: install
+	$(RUN) python -m pipelines.sample_data --out data/sample
+
+## 性能基准 Benchmark ingest + validation + normalisation (1M-row CSV, 100k-row xlsx)
+.PHONY: bench
+bench: install
+	$(RUN) python -m pipelines.bench
+
+## 清理生成的文件 Remove generated reports, the sample ledger and work files
+.PHONY: clean
+clean:
+	rm -rf data/interim reports/20* data/ledger.duckdb data/ledger.duckdb.wal .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+#################################################################################
+# Self-documenting help                                                         #
+#################################################################################
+
+## 显示本帮助 Show this help
+.PHONY: help
+help:
+	@echo "用法 Usage: make <目标 target> [变量=值]"
+	@echo
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z_-]+:/{ if (doc) { split($$1,t,":"); printf "  \033[36m%-10s\033[0m %s\n", t[1], doc }; doc="" } /^$$/{doc=""}' $(MAKEFILE_LIST)
+	@echo
+	@echo "例 Example: make run INPUT=/data/extracts AS_OF=2026-11-30 LEDGER=/data/ledger.duckdb REPORTS=/data/reports"

@@ -1,0 +1,136 @@
+"""Command line: `python -m pipelines run --input DIR --as-of DATE --ledger FILE --reports DIR`.
+
+Exit status: 0 when the run committed; 1 when it was refused for a reason the officer can fix
+(the message says which file, which row, what to do); 2 for a bad command line or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from pipelines.config import ConfigError, load_config
+from pipelines.log import get_logger, setup_logging
+from pipelines.nightly import PROJECT_ROOT, RunRefusedError, RunRequest, RunResult, run_nightly
+from pipelines.stage import FileReport
+
+log = get_logger(__name__)
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+STATUS_LABELS = {
+    "enrolled": "已参保",
+    "unenrolled": "未参保",
+    "review": "待核实",
+    "exempt": "不纳入",
+}
+INSURANCE_LABELS = {"pension": "养老保险", "medical": "医疗保险"}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD，收到 {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines", description="社保扶贫参保比对（参保销号台账）"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="运行一次比对（夜间任务）")
+    run.add_argument(
+        "--input",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "sample",
+        help="输入文件夹（含 registry/ pension/ medical/），默认 data/sample",
+    )
+    run.add_argument(
+        "--as-of", type=_date, default=dt.date.today(), help="比对基准日 YYYY-MM-DD，默认今天"
+    )
+    run.add_argument(
+        "--ledger",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "ledger.duckdb",
+        help="台账文件，默认 data/ledger.duckdb",
+    )
+    run.add_argument(
+        "--reports",
+        type=Path,
+        default=PROJECT_ROOT / "reports",
+        help="报表输出文件夹，默认 reports/",
+    )
+    run.add_argument(
+        "--config", type=Path, default=None, help="覆盖默认配置的 TOML 文件（只需写要改的键）"
+    )
+    run.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="有文件无法读取时仍写入台账（默认拒绝，以免误判未参保）",
+    )
+    run.add_argument("--verbose", action="store_true", help="输出更详细的过程信息")
+    return parser
+
+
+def _print_files(files: list[FileReport]) -> None:
+    print("输入文件：")
+    for f in files:
+        where = f"{f.source}/{f.path.name}"
+        if f.error:
+            print(f"  ✗ {where}：无法读取 —— {f.error}")
+            continue
+        accounting = f"读入 {f.rows_read} 行 = 接受 {f.rows_accepted} + 隔离 {f.rows_quarantined}"
+        print(f"  ✓ {where}：{accounting}")
+        for sheet, problem in f.sheet_errors.items():
+            print(f"      工作表「{sheet}」未读取：{problem}")
+
+
+def _print_summary(request: RunRequest, result: RunResult) -> None:
+    print(f"\n比对基准日 {request.as_of.isoformat()}，台账第 {result.run_id} 次运行已提交。")
+    _print_files(result.files)
+    print(f"在册人员：{result.people} 人")
+    for insurance, label in INSURANCE_LABELS.items():
+        counts = result.counts.get(insurance, {})
+        parts = "，".join(f"{STATUS_LABELS[s]} {counts.get(s, 0)}" for s in STATUS_LABELS)
+        print(f"  {label}：{parts}")
+    if result.id_conflicts:
+        print(f"同一身份证号、姓名明显不同：{result.id_conflicts} 组（需核实）")
+    quarantined = sum(n for _, n in result.quarantine_by_reason)
+    print(
+        f"隔离记录：{quarantined} 行（见 {request.reports_dir / request.as_of.isoformat()}"
+        "/隔离记录.csv）"
+    )
+    for reason, count in result.quarantine_by_reason[:10]:
+        print(f"  {count:>6} 行  {reason}")
+    print(
+        f"乡镇工作簿：{len(result.workbooks)} 个，位于 "
+        f"{request.reports_dir / request.as_of.isoformat()}"
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    setup_logging(args.verbose)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    request = RunRequest(args.input, args.as_of, args.ledger, args.reports, args.allow_partial)
+    try:
+        result = run_nightly(request, config)
+    except RunRefusedError as refused:
+        if refused.files:
+            _print_files(refused.files)
+        print(f"\n本次运行未提交：{refused}", file=sys.stderr)
+        return EXIT_REFUSED
+    _print_summary(request, result)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return run_command(args)
+    return EXIT_USAGE

@@ -1,0 +1,230 @@
+"""The one configuration file: defaults in `pipelines/config.toml`, overridable with `--config`.
+
+An override file holds only what it changes: tables merge key by key, lists and values replace.
+Everything is checked at start-up, so a misspelt key or a wrong type stops the run before any
+file is read, with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("config.toml")
+
+REGISTRY_REQUIRED = ("name", "id_number", "county", "township", "village", "category")
+ROSTER_REQUIRED = ("roster_person_no", "name", "id_number", "scheme", "status")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegistryHeaders(_Strict):
+    name: list[str]
+    id_number: list[str]
+    person_key: list[str]
+    household_key: list[str]
+    sex: list[str]
+    birth_date: list[str]
+    county: list[str]
+    township: list[str]
+    village: list[str]
+    region_code: list[str]
+    category: list[str]
+    poverty_exit: list[str]
+    student: list[str]
+    person_state: list[str]
+
+
+class RosterHeaders(_Strict):
+    roster_person_no: list[str]
+    name: list[str]
+    id_number: list[str]
+    scheme: list[str]
+    status: list[str]
+    region: list[str]
+    enrolled_on: list[str]
+
+
+class IgnoredHeaders(_Strict):
+    columns: list[str]
+
+
+class Headers(_Strict):
+    registry: RegistryHeaders
+    roster: RosterHeaders
+    ignored: IgnoredHeaders
+
+
+class StudentValues(_Strict):
+    not_student: list[str]
+
+
+class PersonStateValues(_Strict):
+    allowed: list[str]
+
+
+class Schemes(_Strict):
+    pension: list[str] = Field(min_length=1)
+    medical: list[str] = Field(min_length=1)
+
+
+class Values(_Strict):
+    categories: dict[str, list[str]]
+    poverty_exit: dict[str, str]
+    student: StudentValues
+    person_state: PersonStateValues
+    sex: dict[str, Literal["男", "女"]]
+    schemes: Schemes
+
+
+class Statuses(_Strict):
+    enrolled: list[str] = Field(min_length=1)
+    suspended: list[str]
+    terminated: list[str]
+    receiving: list[str]
+
+    @model_validator(mode="after")
+    def _groups_are_disjoint(self) -> Statuses:
+        if not_enrolled := set(self.receiving) - set(self.enrolled) - set(self.suspended):
+            raise ValueError(f"receiving 中的状态必须也在 enrolled 或 suspended 中：{not_enrolled}")
+        groups = {
+            "enrolled": self.enrolled,
+            "suspended": self.suspended,
+            "terminated": self.terminated,
+        }
+        seen: dict[str, str] = {}
+        for group, values in groups.items():
+            for value in values:
+                if value in seen:
+                    raise ValueError(f"状态 '{value}' 同时出现在 {seen[value]} 和 {group} 中")
+                seen[value] = group
+        return self
+
+    def known(self) -> list[str]:
+        return [*self.enrolled, *self.suspended, *self.terminated]
+
+
+class Ages(_Strict):
+    pension_min_age: int = Field(ge=0, le=100)
+    pension_benefit_age: int = Field(ge=0, le=100)
+
+
+class Exemptions(_Strict):
+    student: str
+    person_state: list[str]
+    medical_excluded_states: list[str]
+
+
+class Matching(_Strict):
+    auto_match: float = Field(gt=0, le=1)
+    review: float = Field(gt=0, le=1)
+    same_name: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _review_below_auto(self) -> Matching:
+        if self.review > self.auto_match:
+            raise ValueError("review 阈值不能高于 auto_match")
+        return self
+
+
+class Subsidy(_Strict):
+    kind: Literal["full", "fixed", "share"]
+    amount: float | None = Field(default=None, ge=0)
+    share: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _has_its_number(self) -> Subsidy:
+        if self.kind == "fixed" and self.amount is None:
+            raise ValueError("kind = 'fixed' 需要 amount")
+        if self.kind == "share" and self.share is None:
+            raise ValueError("kind = 'share' 需要 share")
+        return self
+
+
+class PensionMoney(_Strict):
+    daijiao_tier: dict[int, float]
+    daijiao_categories: list[str]
+
+
+class MedicalMoney(_Strict):
+    individual_contribution: dict[int, float]
+    subsidy: dict[int, dict[str, Subsidy]]
+
+
+class Money(_Strict):
+    pension: PensionMoney
+    medical: MedicalMoney
+
+
+class RunSettings(_Strict):
+    chunk_rows: int = Field(ge=1000)
+    duckdb_memory_limit: str
+
+
+class Config(_Strict):
+    headers: Headers
+    values: Values
+    statuses: Statuses
+    ages: Ages
+    exemptions: Exemptions
+    matching: Matching
+    money: Money
+    run: RunSettings
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the effective configuration, recorded with every run."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else in the override replaces the base value."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"找不到配置文件 {path}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"配置文件 {path} 格式错误：{error}") from error
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    lines = [f"配置文件 {path} 有误："]
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"  键 {key}：{problem['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(override_path: Path | None = None) -> Config:
+    """The defaults, with the override file (if any) merged on top, validated."""
+    data = _read_toml(DEFAULT_CONFIG_PATH)
+    shown_path = DEFAULT_CONFIG_PATH
+    if override_path is not None:
+        data = deep_merge(data, _read_toml(override_path))
+        shown_path = override_path
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, shown_path)) from None

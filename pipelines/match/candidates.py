@@ -1,0 +1,15 @@
+"""The shape every matching stage hands to the decision step."""
+
+from __future__ import annotations
+
+import polars as pl
+
+CANDIDATE_SCHEMA = {
+    "identity": pl.String,
+    "record_id": pl.String,
+    "insurance": pl.String,
+    "method": pl.String,  # exact_id, … (see the cascade in pipelines/match/__init__.py)
+    "score": pl.Float64,  # 0–1
+    "decision": pl.String,  # match / review / no_match
+    "reason": pl.String,  # short Chinese reason an officer can read
+}

@@ -1,0 +1,129 @@
+"""The nightly reconciliation as plain functions: stage → people → match → coverage → ledger →
+reports. The Prefect flow and the command line both call `run_nightly`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import Config
+from pipelines.coverage import compute_coverage
+from pipelines.ledger import RunInfo, attach_ledger, commit_run
+from pipelines.log import get_logger
+from pipelines.match import match_rosters
+from pipelines.people import build_registry_people
+from pipelines.reporting.township import write_township_workbooks
+from pipelines.stage import (
+    FileReport,
+    StagedInputs,
+    export_quarantine,
+    reset_work_dir,
+    stage_inputs,
+)
+from pipelines.warehouse import open_work_db
+
+log = get_logger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RunRefusedError(Exception):
+    """The run did not commit; the message says why in words an officer can act on."""
+
+    def __init__(self, message: str, files: list[FileReport] | None = None) -> None:
+        super().__init__(message)
+        self.files = files or []
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    input_dir: Path
+    as_of: dt.date
+    ledger_path: Path
+    reports_dir: Path
+    allow_partial: bool = False
+
+
+@dataclass
+class RunResult:
+    run_id: int | None
+    files: list[FileReport]
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantine_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    id_conflicts: int = 0
+    people: int = 0
+    workbooks: list[Path] = field(default_factory=list)
+
+
+def _check_inputs(request: RunRequest) -> None:
+    if not request.input_dir.is_dir():
+        raise RunRefusedError(f"输入文件夹不存在：{request.input_dir}")
+    if not (request.input_dir / "registry").is_dir():
+        raise RunRefusedError(
+            f"输入文件夹 {request.input_dir} 中没有 registry 子文件夹（放贫困人口名单）。"
+        )
+
+
+def _refuse_if_incomplete(staged: StagedInputs, allow_partial: bool) -> None:
+    """An unread roster would make its people look unenrolled; an unread registry file would
+    drop people from the ledger. So the ledger is left untouched unless the officer insists."""
+    if staged.unreadable and not allow_partial:
+        names = "、".join(f"{f.source}/{f.path.name}" for f in staged.unreadable)
+        raise RunRefusedError(
+            f"有 {len(staged.unreadable)} 个文件无法读取（{names}），本次比对未写入台账。"
+            "请修正或移走这些文件后重新运行；确需忽略它们时可加 --allow-partial。",
+            staged.files,
+        )
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, result: RunResult) -> None:
+    rows = con.execute(
+        "select insurance, status, count(*) from rpt_person_coverage group by all"
+    ).fetchall()
+    for insurance, status, count in rows:
+        result.counts.setdefault(insurance, {})[status] = count
+    result.people = con.execute("select count(*) from int_registry_people").fetchall()[0][0]
+    result.quarantine_by_reason = con.execute(
+        "select reason, count(*) from quarantine where run_id = $run_id "
+        "group by reason order by count(*) desc, reason",
+        {"run_id": result.run_id},
+    ).fetchall()
+
+
+def run_nightly(request: RunRequest, config: Config, work_root: Path | None = None) -> RunResult:
+    """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError."""
+    _check_inputs(request)
+    started_at = dt.datetime.now()
+    work_root = work_root or PROJECT_ROOT / "data" / "interim"
+    work_root.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix=f"run-{request.as_of.isoformat()}-", dir=work_root))
+    try:
+        reset_work_dir(work_dir)
+        log.info("读取输入：%s", request.input_dir)
+        staged = stage_inputs(request.input_dir, config, request.as_of, work_dir)
+        export_quarantine(staged, request.reports_dir / request.as_of.isoformat())
+        _refuse_if_incomplete(staged, request.allow_partial)
+        con = open_work_db(config, work_dir)
+        try:
+            log.info("合并在册人员")
+            conflicts = build_registry_people(con, staged, config, request.as_of)
+            log.info("比对参保名册")
+            match_rosters(con, staged, config)
+            compute_coverage(con, config)
+            attach_ledger(con, request.ledger_path)
+            run_info = RunInfo(request.as_of, started_at, config.fingerprint(), request.input_dir)
+            run_id = commit_run(con, run_info, staged)
+            log.info("已写入台账 %s（第 %d 次运行）", request.ledger_path, run_id)
+            result = RunResult(run_id, staged.files, id_conflicts=conflicts.height)
+            _summarise(con, result)
+            result.workbooks = write_township_workbooks(con, request.reports_dir, request.as_of)
+        finally:
+            con.close()
+        return result
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)

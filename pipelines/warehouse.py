@@ -1,0 +1,49 @@
+"""The run's working DuckDB database: where staged Parquet is matched and coverage is derived.
+
+It lives in memory and spills to the run's work folder, so a province-sized roster never has
+to fit in RAM. Each SQL file in `sql/` becomes a temp table named after the file (Splink's idea of
+a stable name for every intermediate), so any step can be inspected by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Config
+from pipelines.sqlfiles import load_sql
+
+
+def open_work_db(config: Config, work_dir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    spill = work_dir / "duckdb_spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute("set memory_limit = $limit", {"limit": config.run.duckdb_memory_limit}).fetchall()
+    con.execute("set temp_directory = $dir", {"dir": str(spill)}).fetchall()
+    con.execute("set preserve_insertion_order = false").fetchall()
+    return con
+
+
+def materialise(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
+    """Run `sql/<name>.sql` and keep its result as temp table `name`."""
+    sql = f"create or replace temp table {name} as\n{load_sql(name)}"
+    con.execute(sql, params or None).fetchall()
+
+
+def table_from_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Keep a polars frame computed in Python as temp table `name`."""
+    con.register("_incoming_frame", frame)
+    try:
+        con.execute(
+            f"create or replace temp table {name} as select * from _incoming_frame"
+        ).fetchall()
+    finally:
+        con.unregister("_incoming_frame")
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
+    """Run `sql/<name>.sql` and return its rows to Python (only for small results)."""
+    return con.sql(load_sql(name), params=params or None).pl()

@@ -1,0 +1,133 @@
+"""Staging: every row accepted or quarantined with a reason, every file accounted for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.config import Config
+from pipelines.stage import StagedInputs, reset_work_dir, stage_inputs
+from tests.conftest import AS_OF, REGISTRY_HEADER, registry_row, valid_id, write_csv, write_xlsx
+
+ID_A = valid_id("43012419900101123")
+ID_B = valid_id("43312319850505002")
+ROSTER_HEADER = ["个人编号", "姓名", "身份证号", "险种", "参保状态"]
+
+
+def stage(input_dir: Path, config: Config) -> StagedInputs:
+    work_dir = input_dir.parent / "work"
+    reset_work_dir(work_dir)
+    return stage_inputs(input_dir, config, AS_OF, work_dir)
+
+
+@pytest.fixture
+def mixed_inputs(tmp_path: Path) -> Path:
+    """Good files beside every kind of broken one."""
+    root = tmp_path / "input"
+    write_csv(
+        root / "registry" / "good.csv",
+        [
+            REGISTRY_HEADER,
+            registry_row("张三", ID_A),
+            registry_row("李四", ID_B, township=""),  # township missing
+            registry_row("王五", "", category="其他"),  # unknown category, no ID
+            registry_row("赵六", f" '{ID_B.lower()} "),  # damaged but repairable ID
+        ],
+        encoding="gb18030",
+    )
+    write_xlsx(
+        root / "registry" / "book.xlsx",
+        {
+            "甲镇": [
+                ["标题"],
+                REGISTRY_HEADER,
+                registry_row("孙七", ID_A),
+                ["合计", "1"],
+            ]
+        },
+    )
+    write_csv(
+        root / "pension" / "roster.csv",
+        [
+            ROSTER_HEADER,
+            ["P1", "张三", ID_A, "城乡居民基本养老保险", "参保缴费"],
+            ["P2", "李四", ID_B, "城乡居民基本医疗保险", "参保缴费"],  # medical scheme in pension
+            ["P3", "王五", ID_B, "城乡居民基本养老保险", "冻结"],  # unknown status
+        ],
+    )
+    (root / "medical").mkdir()
+    (root / "medical" / "empty.csv").write_bytes(b"")
+    (root / "medical" / "random.csv").write_bytes(os.urandom(2048))
+    (root / "medical" / "notes.txt").write_text("说明", encoding="utf-8")
+    good = write_xlsx(root / "medical" / "_tmp.xlsx", {"s": [ROSTER_HEADER] * 30})
+    (root / "medical" / "truncated.xlsx").write_bytes(good.read_bytes()[:400])
+    good.unlink()
+    write_csv(root / "medical" / "no_status.csv", [ROSTER_HEADER[:4], ["M1", "张三", ID_A, "x"]])
+    return root
+
+
+def test_every_file_is_accounted_for(mixed_inputs: Path, config: Config) -> None:
+    staged = stage(mixed_inputs, config)
+    by_name = {f.path.name: f for f in staged.files}
+    assert set(by_name) == {
+        "good.csv",
+        "book.xlsx",
+        "roster.csv",
+        "empty.csv",
+        "random.csv",
+        "notes.txt",
+        "truncated.xlsx",
+        "no_status.csv",
+    }
+    for report in staged.files:
+        assert report.rows_read == report.rows_accepted + report.rows_quarantined, report
+    assert (by_name["good.csv"].rows_read, by_name["good.csv"].rows_accepted) == (4, 2)
+    assert (by_name["book.xlsx"].rows_read, by_name["book.xlsx"].rows_accepted) == (2, 1)
+    assert (by_name["roster.csv"].rows_read, by_name["roster.csv"].rows_accepted) == (3, 1)
+    unreadable = {f.path.name for f in staged.unreadable}
+    assert unreadable == {"empty.csv", "random.csv", "notes.txt", "truncated.xlsx", "no_status.csv"}
+    assert all(f.rows_read == 0 for f in staged.unreadable)
+    assert "参保状态" in by_name["no_status.csv"].error
+
+
+def test_quarantine_names_file_row_field_and_reason(mixed_inputs: Path, config: Config) -> None:
+    quarantine = pl.read_parquet(stage(mixed_inputs, config).quarantine_path)
+    rows = {(r["file"], r["row"]): r for r in quarantine.iter_rows(named=True)}
+    assert rows[("registry/good.csv", 3)]["reason"] == "乡镇(街道)为空"
+    assert rows[("registry/good.csv", 4)]["field"] == "人员类别"
+    assert "其他" in rows[("registry/good.csv", 4)]["value"]
+    assert rows[("registry/book.xlsx", 4)]["kind"] == "skipped"
+    assert rows[("registry/book.xlsx", 4)]["sheet"] == "甲镇"
+    assert "险种" in rows[("pension/roster.csv", 3)]["reason"]
+    assert rows[("pension/roster.csv", 4)]["field"] == "参保状态"
+
+
+def test_quarantine_never_holds_a_full_id(tmp_path: Path, config: Config) -> None:
+    root = tmp_path / "input"
+    write_csv(
+        root / "registry" / "r.csv",
+        [
+            REGISTRY_HEADER,
+            [ID_A, ID_B, "宁乡市", "", "一村", "建档立卡贫困人口"],
+        ],
+    )
+    quarantine = pl.read_parquet(stage(root, config).quarantine_path)
+    text = " ".join(
+        quarantine.select(pl.all().cast(pl.String)).fill_null("").to_series(i).str.join(" ").item()
+        for i in range(quarantine.width)
+    )
+    assert ID_A not in text and ID_B not in text
+
+
+def test_accepted_rows_are_normalised(mixed_inputs: Path, config: Config) -> None:
+    staged = stage(mixed_inputs, config)
+    registry = pl.read_parquet(staged.parquet_glob("registry"))
+    by_name = {r["name"]: r for r in registry.iter_rows(named=True)}
+    assert by_name["张三"]["id_number"] == ID_A
+    assert by_name["赵六"]["id_number"] == ID_B
+    assert "apostrophe" in by_name["赵六"]["id_flags"]
+    assert by_name["孙七"]["_sheet"] == "甲镇"
+    assert by_name["张三"]["categories"] == ["建档立卡贫困人口"]
