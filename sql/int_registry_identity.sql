@@ -2,27 +2,54 @@
 -- name_key) from Python.
 --   * a trusted ID (valid or upgraded) is the identity, unless its name conflicts with the ID's
 --     main name, in which case ID + name key is;
---   * a row whose ID is damaged but whose trusted 15-character prefix and name match exactly one
---     trusted ID elsewhere in the registry takes that ID (the same person in another list);
+--   * a row whose ID is missing or damaged takes the trusted ID of exactly one other row with the
+--     same name, birth date and village (the same person in another list). Where the damaged ID
+--     still shows its address and birth date, they must agree too. Two candidates (namesakes born
+--     the same day in one village) mean no merge: a wrong merge would hide a person;
 --   * otherwise name + birth date + place, and with no birth date the row stands alone.
 
 with rows as (
 
-    select * from stg_registry_rows
+    select
+        *,
+        coalesce(id_birth_date, birth_date_given) as known_birth_date,
+        -- Address code + birth date: the part of a damaged ID that is still trustworthy (the
+        -- 15th character of a float-damaged ID can be off by one).
+        left(id_prefix15, 14) as id_prefix14
+
+    from stg_registry_rows
 
 ),
 
-trusted_prefixes as (
+trusted_rows as (
 
-    select
-        id_prefix15,
-        name_key,
-        min(id_number) as id_number,
-        count(distinct id_number) as id_count
-
+    select distinct id_number, name_key, known_birth_date, county, township, village
     from rows
     where id_number is not null
-    group by id_prefix15, name_key
+
+),
+
+same_person_candidates as (
+
+    select rows.row_seq, trusted_rows.id_number
+    from rows
+    inner join trusted_rows
+        on rows.id_number is null
+        and rows.name_key = trusted_rows.name_key
+        and rows.known_birth_date = trusted_rows.known_birth_date
+        and rows.county = trusted_rows.county
+        and rows.township = trusted_rows.township
+        and rows.village = trusted_rows.village
+        and (rows.id_prefix14 is null or rows.id_prefix14 = left(trusted_rows.id_number, 14))
+
+),
+
+unique_candidates as (
+
+    select row_seq, min(id_number) as id_number
+    from same_person_candidates
+    group by row_seq
+    having count(distinct id_number) = 1
 
 ),
 
@@ -30,16 +57,11 @@ resolved as (
 
     select
         rows.*,
-        coalesce(rows.id_number, trusted_prefixes.id_number) as resolved_id,
-        rows.id_number is null and trusted_prefixes.id_number is not null as id_from_other_list,
-        coalesce(rows.id_birth_date, rows.birth_date_given) as known_birth_date
+        coalesce(rows.id_number, unique_candidates.id_number) as resolved_id,
+        unique_candidates.id_number is not null as id_from_other_list
 
     from rows
-    left join trusted_prefixes
-        on rows.id_number is null
-        and rows.id_prefix15 = trusted_prefixes.id_prefix15
-        and rows.name_key = trusted_prefixes.name_key
-        and trusted_prefixes.id_count = 1
+    left join unique_candidates using (row_seq)
 
 ),
 

@@ -419,6 +419,7 @@ def normalise_id(
         .struct.with_fields(**_outputs())
         # Plain field selection: struct.eval of computed fields trips a polars 2.1 bug.
         .struct.eval(*(F(name) for name in OUTPUT_FIELDS))
+        .name.keep()
     )
 
 
