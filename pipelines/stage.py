@@ -103,16 +103,16 @@ def _stage_file(
     for number, chunk in enumerate(
         read_chunks(report.path, report.source, config, work_dir / "transcoded", problems)
     ):
-        split = split_chunk(chunk, schema)
+        # Normalise first, validate second: checks then read the derived columns (parsed dates)
+        # instead of deriving them again, and accepted rows come out ready to stage.
+        split = split_chunk(_normalise(chunk, report.source, config, as_of), schema)
         if split.accepted.height + split.quarantined.height != chunk.height:
             raise AccountingError(
                 f"{report.path.name}: {chunk.height} rows read but "
                 f"{split.accepted.height} + {split.quarantined.height} staged"
             )
-        staged = _with_file(
-            _normalise(split.accepted, report.source, config, as_of), report, input_dir
-        )
-        staged.write_parquet(target / f"{stem}_{number:05d}.parquet")
+        staged = _with_file(split.accepted, report, input_dir)
+        staged.write_parquet(target / f"{stem}_{number:05d}.parquet", compression="lz4")
         quarantined.append(_with_file(split.quarantined, report, input_dir))
         report.rows_read += chunk.height
         report.rows_accepted += split.accepted.height

@@ -8,8 +8,6 @@ from collections.abc import Iterable
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.normalise.dates import parse_date
-
 # Separators between several categories in one cell: 低保对象、特困人员
 CATEGORY_SEPARATORS = r"[、，,;；／/]"
 
@@ -62,12 +60,16 @@ def every_token_one_of(label: str, allowed: Iterable[str]) -> pa.Check:
     )
 
 
-def real_date(label: str, as_of: dt.date) -> pa.Check:
-    """A filled date must be a real calendar date, not in the future and not before 1880."""
+def real_date(label: str, parsed_column: str, as_of: dt.date) -> pa.Check:
+    """A filled date must be a real calendar date, not in the future and not before 1880.
+
+    Rows are normalised before they are validated, so the date is read from `parsed_column`
+    (parsed once, by pipelines/normalise/dates.py) and a failure shows the text as written.
+    """
     return pa.Check(
         lambda data: data.lazyframe.select(
             _is_blank(pl.col(data.key))
-            | parse_date(pl.col(data.key)).is_between(dt.date(1880, 1, 1), as_of).fill_null(False)
+            | pl.col(parsed_column).is_between(dt.date(1880, 1, 1), as_of).fill_null(False)
         ),
         name="real_date",
         error=f"{label}不是有效日期（无法识别、日期不存在、早于1880年或晚于比对基准日）",

@@ -27,7 +27,9 @@ def registry_schema(config: Config, as_of: dt.date) -> pa.DataFrameSchema:
             "person_key": text_column(required=False),
             "household_key": text_column(required=False),
             "sex": text_column(one_of("性别", values.sex), required=False),
-            "birth_date": text_column(real_date("出生日期", as_of), required=False),
+            "birth_date": text_column(
+                real_date("出生日期", "birth_date_given", as_of), required=False
+            ),
             "region_code": text_column(required=False),
             "poverty_exit": text_column(one_of("脱贫标志", values.poverty_exit), required=False),
             "student": text_column(required=False),

@@ -25,7 +25,9 @@ def roster_schema(config: Config, as_of: dt.date, insurance: str) -> pa.DataFram
             ),
             "status": text_column(filled("参保状态"), one_of("参保状态", config.statuses.known())),
             "region": text_column(required=False),
-            "enrolled_on": text_column(real_date("参保日期", as_of), required=False),
+            "enrolled_on": text_column(
+                real_date("参保日期", "enrolled_on_date", as_of), required=False
+            ),
         },
         strict=False,
         name=f"{insurance}_roster",

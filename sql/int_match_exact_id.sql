@@ -4,7 +4,7 @@
 
 with people as (
 
-    select identity, id_number, name_key, name_pinyin
+    select identity, id_number, name_key
     from int_registry_people
     where id_number is not null
 
@@ -12,7 +12,7 @@ with people as (
 
 records as (
 
-    select record_id, insurance, id_number, name_key, name_pinyin
+    select record_id, insurance, id_number, name_key
     from stg_roster_records
     where id_number is not null
 
@@ -25,9 +25,7 @@ pairs as (
         records.record_id,
         records.insurance,
         people.name_key as registry_name_key,
-        records.name_key as roster_name_key,
-        people.name_pinyin as registry_name_pinyin,
-        records.name_pinyin as roster_name_pinyin
+        records.name_key as roster_name_key
 
     from people
     inner join records using (id_number)

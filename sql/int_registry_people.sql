@@ -20,7 +20,7 @@ people as (
             as id_prefix15,
         first(name order by list_priority, row_seq) as name,
         first(name_key order by list_priority, row_seq) as name_key,
-        first(name_pinyin order by list_priority, row_seq) as name_pinyin,
+        first(name_initials order by list_priority, row_seq) as name_initials,
         first(known_birth_date order by list_priority, row_seq)
             filter (where known_birth_date is not null) as birth_date,
         coalesce(

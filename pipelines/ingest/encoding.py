@@ -22,14 +22,10 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # GB18030 is a superset of GBK and GB2312 and covers the rare characters of names.
-_FALLBACKS = ("utf-8", "gb18030")
-
-ENCODING_NAMES = {
-    "utf-8-sig": "UTF-8（带BOM）",
-    "utf-8": "UTF-8",
-    "gb18030": "GBK/GB18030",
-    "utf-16": "UTF-16",
-}
+_FALLBACK = "gb18030"
+_UNREADABLE = (
+    "无法识别文件编码（不是 UTF-8、GBK/GB18030 或 UTF-16 文本），可能不是 CSV 文件或已损坏。"
+)
 
 
 def _decodes_cleanly(path: Path, encoding: str) -> bool:
@@ -45,18 +41,17 @@ def _decodes_cleanly(path: Path, encoding: str) -> bool:
 
 
 def detect_encoding(path: Path) -> str:
-    """BOM first, then strict UTF-8, then GB18030; anything else is not a text file we can read."""
+    """BOM first, then strict UTF-8, else GB18030.
+
+    GB18030 is not checked here: the transcode that follows decodes every byte anyway and refuses
+    the file if it is not GB18030 either (see `as_utf8`), so one pass over the file is saved.
+    """
     with path.open("rb") as handle:
         head = handle.read(4)
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return encoding
-    for encoding in _FALLBACKS:
-        if _decodes_cleanly(path, encoding):
-            return encoding
-    raise LayoutError(
-        "无法识别文件编码（不是 UTF-8、GBK/GB18030 或 UTF-16 文本），可能不是 CSV 文件或已损坏。"
-    )
+    return "utf-8" if _decodes_cleanly(path, "utf-8") else _FALLBACK
 
 
 def as_utf8(path: Path, encoding: str, work_dir: Path) -> Path:
@@ -66,20 +61,27 @@ def as_utf8(path: Path, encoding: str, work_dir: Path) -> Path:
     work_dir.mkdir(parents=True, exist_ok=True)
     tag = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
     target = work_dir / f"{path.stem}.{tag}.utf8.csv"
-    with (
-        path.open(encoding=encoding, newline="") as source,
-        target.open("w", encoding="utf-8", newline="") as sink,
-    ):
-        shutil.copyfileobj(source, sink, _BLOCK)
+    try:
+        with (
+            path.open(encoding=encoding, newline="") as source,
+            target.open("w", encoding="utf-8", newline="") as sink,
+        ):
+            shutil.copyfileobj(source, sink, _BLOCK)
+    except UnicodeDecodeError:
+        target.unlink(missing_ok=True)
+        raise LayoutError(_UNREADABLE) from None
     return target
 
 
 def read_head_lines(path: Path, encoding: str, count: int) -> list[str]:
     """The first `count` lines, decoded, for header detection."""
     lines: list[str] = []
-    with path.open(encoding=encoding, newline="") as handle:
-        for line in handle:
-            lines.append(line.rstrip("\r\n"))
-            if len(lines) >= count:
-                break
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            for line in handle:
+                lines.append(line.rstrip("\r\n"))
+                if len(lines) >= count:
+                    break
+    except UnicodeDecodeError:
+        raise LayoutError(_UNREADABLE) from None
     return lines
