@@ -98,7 +98,11 @@ def _read_sheet(
     if cells.height == 0:
         return None
     head = [list(row) for row in cells.head(HEADER_SEARCH_ROWS).iter_rows()]
-    header_index = find_header_row(head, source, config)
+    try:
+        header_index = find_header_row(head, source, config)
+    except LayoutError as error:
+        # Say how much is in the sheet, so a notes page is told apart from a list of people.
+        raise LayoutError(f"{error}（该工作表共 {cells.height} 行，未读取）") from None
     columns = map_columns(head[header_index], source, config)
     calamine_sheet = book.get_sheet_by_name(sheet)
     origin = calamine_sheet.start or (0, 0)

@@ -79,6 +79,8 @@ def write_township_workbooks(
     townships = con.execute(
         "select distinct county, township from person_coverage order by county, township"
     ).fetchall()
+    by_township = unenrolled.partition_by(["county", "township"], as_dict=True)
+    nobody = unenrolled.clear()
     written: list[Path] = []
     for county, township in townships:
         target = (
@@ -87,7 +89,7 @@ def write_township_workbooks(
             / safe_file_name(county)
             / f"{safe_file_name(township)}.xlsx"
         )
-        people = unenrolled.filter((pl.col("county") == county) & (pl.col("township") == township))
+        people = by_township.get((county, township), nobody)
         _write_township(target, as_of, county, township, people)
         written.append(target)
     log.info("已生成 %d 个乡镇工作簿：%s", len(written), reports_dir / as_of.isoformat())
