@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.nightly import PROJECT_ROOT
+from pipelines.paths import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "data" / "interim" / "bench"
 CASES = {

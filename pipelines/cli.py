@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pipelines.config import ConfigError, load_config
 from pipelines.log import get_logger, setup_logging
-from pipelines.nightly import PROJECT_ROOT, RunRefusedError, RunRequest, RunResult, run_nightly
+from pipelines.nightly import RunRefusedError, RunRequest, RunResult, run_nightly
+from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, SAMPLE_DIR
 from pipelines.stage import FileReport
 
 log = get_logger(__name__)
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--input",
         type=Path,
-        default=PROJECT_ROOT / "data" / "sample",
+        default=SAMPLE_DIR,
         help="输入文件夹（含 registry/ pension/ medical/），默认 data/sample",
     )
     run.add_argument(
@@ -53,13 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--ledger",
         type=Path,
-        default=PROJECT_ROOT / "data" / "ledger.duckdb",
+        default=DEFAULT_LEDGER,
         help="台账文件，默认 data/ledger.duckdb",
     )
     run.add_argument(
         "--reports",
         type=Path,
-        default=PROJECT_ROOT / "reports",
+        default=DEFAULT_REPORTS,
         help="报表输出文件夹，默认 reports/",
     )
     run.add_argument(

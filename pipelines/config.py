@@ -126,10 +126,24 @@ class Exemptions(_Strict):
     medical_excluded_states: list[str]
 
 
+class RouteWeights(_Strict):
+    exact_id: float = Field(gt=0, le=1)
+    upgraded_id: float = Field(gt=0, le=1)
+    id_prefix: float = Field(gt=0, le=1)
+    near_miss_id: float = Field(gt=0, le=1)
+    no_usable_id: float = Field(gt=0, le=1)
+    name_only: float = Field(gt=0, le=1)
+
+
 class Matching(_Strict):
     auto_match: float = Field(gt=0, le=1)
     review: float = Field(gt=0, le=1)
     same_name: float = Field(gt=0, le=1)
+    common_name_penalty: float = Field(ge=0, lt=1)
+    birth_disagrees: float = Field(ge=0, le=1)
+    sex_disagrees: float = Field(ge=0, le=1)
+    place_disagrees: float = Field(ge=0, le=1)
+    route_weights: RouteWeights
 
     @model_validator(mode="after")
     def _review_below_auto(self) -> Matching:

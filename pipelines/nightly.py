@@ -16,6 +16,7 @@ from pipelines.coverage import compute_coverage
 from pipelines.ledger import RunInfo, attach_ledger, commit_run
 from pipelines.log import get_logger
 from pipelines.match import match_rosters
+from pipelines.paths import INTERIM_DIR
 from pipelines.people import build_registry_people
 from pipelines.reporting.township import write_township_workbooks
 from pipelines.stage import (
@@ -28,8 +29,6 @@ from pipelines.stage import (
 from pipelines.warehouse import open_work_db
 
 log = get_logger(__name__)
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class RunRefusedError(Exception):
@@ -99,7 +98,7 @@ def run_nightly(request: RunRequest, config: Config, work_root: Path | None = No
     """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError."""
     _check_inputs(request)
     started_at = dt.datetime.now()
-    work_root = work_root or PROJECT_ROOT / "data" / "interim"
+    work_root = work_root or INTERIM_DIR
     work_root.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix=f"run-{request.as_of.isoformat()}-", dir=work_root))
     try:

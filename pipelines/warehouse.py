@@ -27,9 +27,11 @@ def open_work_db(config: Config, work_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def materialise(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
-    """Run `sql/<name>.sql` and keep its result as temp table `name`."""
-    sql = f"create or replace temp table {name} as\n{load_sql(name)}"
+def materialise(
+    con: duckdb.DuckDBPyConnection, name: str, *, as_table: str | None = None, **params: Any
+) -> None:
+    """Run `sql/<name>.sql` and keep its result as temp table `name` (or `as_table`)."""
+    sql = f"create or replace temp table {as_table or name} as\n{load_sql(name)}"
     con.execute(sql, params or None).fetchall()
 
 

@@ -12,7 +12,11 @@ with rows as (
 
     select
         *,
-        coalesce(id_birth_date, birth_date_given) as known_birth_date,
+        -- A trusted ID's date first; with a damaged ID, the separately written 出生日期 first.
+        case
+            when id_number is not null then id_birth_date
+            else coalesce(birth_date_given, id_birth_date)
+        end as known_birth_date,
         -- Address code + birth date: the part of a damaged ID that is still trustworthy (the
         -- 15th character of a float-damaged ID can be off by one).
         left(id_prefix15, 14) as id_prefix14

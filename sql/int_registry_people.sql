@@ -18,6 +18,8 @@ people as (
         first(id_kind order by list_priority, row_seq) as id_kind,
         first(id_prefix15 order by list_priority, row_seq) filter (where id_prefix15 is not null)
             as id_prefix15,
+        first(id_clean order by list_priority, row_seq) filter (where id_clean is not null)
+            as id_clean,
         first(name order by list_priority, row_seq) as name,
         first(name_key order by list_priority, row_seq) as name_key,
         first(name_initials order by list_priority, row_seq) as name_initials,
@@ -30,6 +32,8 @@ people as (
         first(county order by list_priority, row_seq) as county,
         first(township order by list_priority, row_seq) as township,
         first(village order by list_priority, row_seq) as village,
+        first(region_code order by list_priority, row_seq) filter (where region_code is not null)
+            as region_code,
         first(household_key order by list_priority, row_seq)
             filter (where household_key is not null) as household_key,
         list_sort(list_distinct(flatten(list(categories)))) as categories,

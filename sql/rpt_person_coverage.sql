@@ -27,7 +27,10 @@ matched_records as (
         records.scheme,
         records.status,
         records.status_group,
-        list_contains($receiving_statuses, records.status) as is_receiving
+        list_contains($receiving_statuses, records.status) as is_receiving,
+        -- 城乡居民 vs 职工/机关事业: active in both is 重复参保.
+        case when records.scheme like '城乡居民%' then 'resident' else 'employee' end
+            as scheme_family
 
     from int_match_decisions as decisions
     inner join stg_roster_records as records using (record_id)
@@ -48,7 +51,8 @@ best_match as (
         max(score) as match_score,
         arg_min(reason, (status_group <> 'enrolled', -score, roster_person_no)) as match_reason,
         bool_and(status_group = 'suspended') as only_suspended,
-        bool_or(is_receiving) as is_receiving
+        bool_or(is_receiving) as is_receiving,
+        count(distinct scheme_family) > 1 as is_duplicate_enrolment
 
     from matched_records
     group by identity, insurance
@@ -119,6 +123,7 @@ coverage as (
         coalesce(best_match.match_reason, pending_review.review_reason) as match_reason,
         list_value(
             case when best_match.only_suspended then '参保未缴费' end,
+            case when best_match.is_duplicate_enrolment then '重复参保' end,
             case when exemptions.insurance = 'pension' and best_match.identity is not null
                 and people.age >= $benefit_age and not best_match.is_receiving
                 then '60岁以上未领取待遇' end,

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.nightly import PROJECT_ROOT
+from pipelines.paths import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 TRUTH = SAMPLE / "truth"

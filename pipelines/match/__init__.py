@@ -1,29 +1,92 @@
 """Matching registry people to roster records: a cascade of SQL stages, each scored in Python.
 
-Stage 1 (exact normalised ID, names compared) is here; the repaired-ID and name-based stages
-join the cascade as further `int_match_*` SQL files working on what earlier stages left.
+Each stage is one file in `sql/` (`int_match_s<n>_<route>.sql`) that proposes candidate pairs from
+what the earlier stages left open: people without an automatic match to a record that counts, and
+records nobody has claimed. `scoring.score_pairs` decides each pair; `int_match_decisions` then
+makes sure no roster record is written off against two people.
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
 
 from pipelines.config import Config
+from pipelines.log import get_logger
 from pipelines.match.candidates import CANDIDATE_SCHEMA
-from pipelines.match.exact import decide_exact_id_pairs
+from pipelines.match.scoring import score_pairs
+from pipelines.paths import REFERENCE_DIR
 from pipelines.stage import StagedInputs
 from pipelines.warehouse import materialise, query, table_from_frame
 
+log = get_logger(__name__)
 
-def match_rosters(con: duckdb.DuckDBPyConnection, staged: StagedInputs, config: Config) -> None:
-    """Create int_match_decisions: every candidate pair with its decision, method and reason."""
+# The cascade, in order: (stage SQL file, what it is called in the run summary).
+STAGES = (
+    ("int_match_s1_exact_id", "身份证号一致"),
+    ("int_match_s2_upgraded_id", "15位号码升级"),
+    ("int_match_s3_id_prefix", "号码被截断"),
+    ("int_match_s4_near_miss_id", "号码一位之差"),
+    ("int_match_s5_no_usable_id", "出生日期+性别+县"),
+    ("int_match_s6_name_only", "仅姓名（待核实）"),
+)
+
+
+@dataclass
+class MatchTimings:
+    """Seconds per step, for the run summary and the benchmark."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    pairs: dict[str, int] = field(default_factory=dict)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     materialise(
         con,
         "stg_roster_records",
         roster_glob=[staged.parquet_glob("pension"), staged.parquet_glob("medical")],
     )
-    exact = decide_exact_id_pairs(query(con, "int_match_exact_id"), config)
-    candidates = pl.concat([pl.DataFrame(schema=CANDIDATE_SCHEMA), exact], how="vertical")
-    table_from_frame(con, "int_match_candidates", candidates)
+    materialise(
+        con,
+        "stg_county_codes",
+        counties_2023=str(REFERENCE_DIR / "hunan_counties_2023.csv"),
+        counties_2017=str(REFERENCE_DIR / "hunan_counties_2017.csv"),
+        code_history=str(REFERENCE_DIR / "hunan_division_codes_history_1980_2019.csv"),
+    )
+    for name in ("int_match_people", "int_match_records", "int_match_blocks", "int_name_frequency"):
+        materialise(con, name)
+    table_from_frame(con, "int_match_candidates", pl.DataFrame(schema=CANDIDATE_SCHEMA))
+
+
+def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config) -> int:
+    """Propose, score and record one stage's pairs; return how many were kept."""
+    materialise(con, "int_match_open_people")
+    materialise(con, "int_match_open_records")
+    materialise(con, stage, as_table="int_match_stage_pairs")
+    scored = score_pairs(query(con, "int_match_evidence"), config)
+    con.register("_scored", scored)
+    try:
+        con.execute("insert into int_match_candidates select * from _scored").fetchall()
+    finally:
+        con.unregister("_scored")
+    return scored.height
+
+
+def match_rosters(
+    con: duckdb.DuckDBPyConnection, staged: StagedInputs, config: Config
+) -> MatchTimings:
+    """Create int_match_decisions: every kept pair with its decision, method, score and reason."""
+    timings = MatchTimings()
+    started = time.perf_counter()
+    _prepare(con, staged)
+    timings.seconds["prepare"] = time.perf_counter() - started
+    for stage, label in STAGES:
+        started = time.perf_counter()
+        timings.pairs[stage] = _run_stage(con, stage, config)
+        timings.seconds[stage] = time.perf_counter() - started
+        log.info("比对 %s：%d 对候选", label, timings.pairs[stage])
     materialise(con, "int_match_decisions")
+    return timings

@@ -1,0 +1,200 @@
+"""Scoring and deciding candidate pairs: one vectorised pass per cascade stage.
+
+score = route weight × name similarity
+        − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name)
+        − 0.02 when only 14 of the first 15 ID characters agree (stage 3)
+        × factor for each of birth date / sex / place that disagrees
+
+The exact-ID routes are different: the ID is the evidence, and the name only confirms it or, when
+clearly different, turns the pair into a conflict for review.
+
+A pair is written off automatically only when its score reaches `auto_match` and none of the
+guards holds (see `_automatic_allowed`); otherwise it is reviewed when it reaches `review`, and
+dropped below that.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.config import Config
+from pipelines.match.candidates import CANDIDATE_SCHEMA
+from pipelines.normalise.names import name_similarity
+
+ID_ROUTES = ("exact_id", "upgraded_id")
+_FREQUENCY_FOR_FULL_PENALTY = 100  # a name shared by this many registry people is "common"
+
+_ID_EVIDENCE_TEXT = {
+    "same_id": "身份证号一致",
+    "same_id_after_upgrade": "15位老身份证号升级为18位后一致",
+    "prefix15": "身份证号后几位被Excel截断，前15位一致",
+    "prefix14": "身份证号后几位被Excel截断，地址码和出生日期一致",
+    "check_character": "身份证号校验位错误",
+    "one_digit": "身份证号有一位数字不同",
+    "adjacent_swap": "身份证号相邻两位颠倒",
+    "no_usable_id": "身份证号缺失或无效",
+    "no_id": "无可核对的身份证号和出生日期",
+}
+
+
+def _name_score(pairs: pl.DataFrame) -> pl.Series:
+    scores = name_similarity(
+        pairs.get_column("registry_name_key"), pairs.get_column("roster_name_key")
+    )
+    return pl.Series("name_score", scores).fill_nan(0.0)
+
+
+def _common_name_penalty(config: Config) -> pl.Expr:
+    """0 for a unique name, rising with log10(frequency) to the full penalty at 100 namesakes."""
+    commonness = (
+        pl.col("name_frequency").cast(pl.Float64).log10()
+        / pl.lit(_FREQUENCY_FOR_FULL_PENALTY).log10()
+    ).clip(0, 1)
+    return commonness * config.matching.common_name_penalty
+
+
+def _disagreement_factor(column: str, factor: float) -> pl.Expr:
+    return pl.when(pl.col(column).eq(False)).then(factor).otherwise(1.0)
+
+
+# Routes whose ID digits already carry the address code, so 参保地 adds nothing.
+_ID_DIGIT_ROUTES = ("exact_id", "upgraded_id", "id_prefix", "near_miss_id")
+
+
+def _explained(agrees: str, damaged: str) -> pl.Expr:
+    """Agreement, counted as unknown where the near-miss damage itself hit those ID digits: the
+    birth date or sex then differs (or cannot be read) only because of the typo."""
+    return pl.when(pl.col(damaged)).then(None).otherwise(pl.col(agrees))
+
+
+def _birth_agrees() -> pl.Expr:
+    return _explained("birth_agrees", "birth_digits_damaged")
+
+
+def _sex_agrees() -> pl.Expr:
+    return _explained("sex_agrees", "sex_digit_damaged")
+
+
+def _score(config: Config) -> pl.Expr:
+    m = config.matching
+    weight = pl.col("method").replace_strict(m.route_weights.model_dump(), return_dtype=pl.Float64)
+    same_key = pl.col("registry_name_key") == pl.col("roster_name_key")
+    id_route_score = (
+        pl.when(same_key)
+        .then(1.0)
+        .when(pl.col("name_score") >= m.same_name)
+        .then(0.9 + 0.1 * pl.col("name_score"))
+        .otherwise(0.5 * pl.col("name_score"))
+    )
+    fuzzy_score = (
+        weight * pl.col("name_score")
+        - _common_name_penalty(config)
+        - pl.when(pl.col("id_evidence") == "prefix14").then(0.02).otherwise(0.0)
+    ) * (
+        pl.when(_birth_agrees().eq(False)).then(m.birth_disagrees).otherwise(1.0)
+        * pl.when(_sex_agrees().eq(False)).then(m.sex_disagrees).otherwise(1.0)
+        * pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES))
+        .then(1.0)
+        .otherwise(_disagreement_factor("place_agrees", m.place_disagrees))
+    )
+    route_score = pl.when(pl.col("method").is_in(ID_ROUTES)).then(id_route_score)
+    return route_score.otherwise(fuzzy_score).clip(0, 1).alias("score")
+
+
+def _automatic_allowed(config: Config) -> pl.Expr:
+    """The guards: conditions under which a pair is never written off without a person."""
+    m = config.matching
+    is_id_route = pl.col("method").is_in(ID_ROUTES)
+    rests_on_name_alone = pl.col("method") == "name_only"
+    # Every field a route compares must agree, not merely be unknown.
+    corroborated = (
+        pl.when(pl.col("method") == "near_miss_id")
+        .then(
+            # The birth date must agree, unless the typo is in its digits; then the sex must.
+            pl.when(pl.col("birth_digits_damaged"))
+            .then(_sex_agrees().eq(True))
+            .otherwise(_birth_agrees().eq(True) & _sex_agrees().ne(False))
+        )
+        .when(pl.col("method") == "no_usable_id")
+        .then(
+            pl.col("birth_agrees").eq(True)
+            & pl.col("sex_agrees").eq(True)
+            & pl.col("place_agrees").eq(True)
+            & (pl.col("registry_name_key") == pl.col("roster_name_key"))
+        )
+        .otherwise(True)
+    )
+    crowded = pl.col("people_in_block") > 1
+    ambiguous = pl.col("owners_for_person") > 1
+    return (
+        (pl.col("score") >= m.auto_match)
+        & (pl.col("name_score") >= m.same_name)
+        & ~rests_on_name_alone
+        & corroborated
+        & (is_id_route | ~crowded)
+        & ~ambiguous
+    )
+
+
+def _reason(config: Config) -> pl.Expr:
+    m = config.matching
+    same_key = pl.col("registry_name_key") == pl.col("roster_name_key")
+    agreement = {
+        "birth_agrees": _birth_agrees(),
+        "sex_agrees": _sex_agrees(),
+        "place_agrees": pl.col("place_agrees"),
+    }
+    labels = {"birth_agrees": "出生日期", "sex_agrees": "性别", "place_agrees": "地区"}
+    parts = [
+        pl.col("id_evidence").replace_strict(_ID_EVIDENCE_TEXT, return_dtype=pl.String),
+        pl.when(same_key)
+        .then(pl.lit("姓名一致"))
+        .when(pl.col("name_score") >= m.same_name)
+        .then(pl.lit("姓名相近（同音或繁简）"))
+        .otherwise(pl.lit("姓名不同")),
+        *[
+            pl.when(agrees)
+            .then(pl.lit(f"{labels[column]}一致"))
+            .when(agrees.not_())
+            .then(pl.lit(f"{labels[column]}不一致"))
+            for column, agrees in agreement.items()
+        ],
+        pl.when(pl.col("method").is_in(ID_ROUTES) & (pl.col("name_score") < m.same_name)).then(
+            pl.lit("同一身份证号姓名明显不同，疑似重号或错号")
+        ),
+        pl.when(~pl.col("method").is_in(ID_ROUTES) & (pl.col("people_in_block") > 1)).then(
+            pl.lit("同县有同名同出生日期的其他人")
+        ),
+        pl.when(pl.col("owners_for_person") > 1).then(pl.lit("对应多个不同参保人")),
+        pl.when(~pl.col("method").is_in(ID_ROUTES) & (_common_name_penalty(config) > 0.02)).then(
+            pl.concat_str(pl.lit("常见姓名（在册"), pl.col("name_frequency"), pl.lit("人同名）"))
+        ),
+        pl.when(pl.col("method") == "name_only").then(pl.lit("仅凭姓名不能自动销号")),
+    ]
+    return pl.concat_str(parts, separator="；", ignore_nulls=True).alias("reason")
+
+
+def score_pairs(pairs: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Candidate pairs with evidence → scored pairs with a decision (match or review only)."""
+    if pairs.is_empty():
+        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    m = config.matching
+    scored = (
+        pairs.with_columns(_name_score(pairs))
+        .with_columns(_score(config))
+        .with_columns(
+            # Two roster people proposed for one person in one stage: nobody can tell which.
+            owners_for_person=pl.col("record_owner")
+            .filter(pl.col("score") >= m.review)
+            .n_unique()
+            .over("identity", "insurance"),
+        )
+    )
+    decided = scored.with_columns(
+        decision=pl.when(_automatic_allowed(config))
+        .then(pl.lit("match"))
+        .when(pl.col("score") >= m.review)
+        .then(pl.lit("review"))
+        .otherwise(pl.lit("no_match"))
+    ).with_columns(_reason(config))
+    return decided.filter(pl.col("decision") != "no_match").select(list(CANDIDATE_SCHEMA))

@@ -1,0 +1,12 @@
+"""Where things live in the project, derived from this file's location, not the working dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+INTERIM_DIR = PROJECT_ROOT / "data" / "interim"
+DEFAULT_LEDGER = PROJECT_ROOT / "data" / "ledger.duckdb"
+DEFAULT_REPORTS = PROJECT_ROOT / "reports"

@@ -1,0 +1,32 @@
+-- People still to be matched, per insurance: everyone without an automatic match to a record that
+-- counts (active or suspended). A person matched only to a terminated record stays open, because
+-- their active record may carry a damaged ID that a later stage finds.
+
+with people as (
+
+    select identity from int_match_people
+
+),
+
+insurances as (
+
+    select unnest(['pension', 'medical']) as insurance
+
+),
+
+settled as (
+
+    select distinct candidates.identity, candidates.insurance
+    from int_match_candidates as candidates
+    inner join int_match_records as records using (record_id)
+    where candidates.decision = 'match'
+        and records.status_group in ('enrolled', 'suspended')
+
+)
+
+select people.identity, insurances.insurance
+from people
+cross join insurances
+anti join settled
+    on settled.identity = people.identity
+    and settled.insurance = insurances.insurance

@@ -1,0 +1,43 @@
+-- Registry people as the matcher sees them: the parts of their ID that can be trusted, birth date,
+-- sex, the county stem (see stg_county_codes) and the name key.
+
+with people as (
+
+    select * from int_registry_people
+
+),
+
+county_codes as (
+
+    select * from stg_county_codes
+
+),
+
+prepared as (
+
+    select
+        identity,
+        id_number,
+        id_kind,
+        -- Address code + birth date: trustworthy even where a float destroyed the tail.
+        left(coalesce(id_number, id_prefix15), 14) as prefix14,
+        substr(coalesce(id_number, id_prefix15), 15, 1) as digit15,
+        -- The first 17 characters as written, for near-miss comparison of damaged numbers.
+        case
+            when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')
+                then left(coalesce(id_number, id_clean), 17)
+        end as first17,
+        birth_date,
+        sex,
+        county,
+        coalesce(
+            (select min(stem) from county_codes where code = left(region_code, 6)),
+            regexp_replace(county, '(自治县|县|市|区|特区|管理区)$', '')
+        ) as place_stem,
+        name_key
+
+    from people
+
+)
+
+select * from prepared

@@ -1,0 +1,42 @@
+-- Stage 5: no usable ID on one side (missing, invalid, or damaged beyond the earlier stages).
+-- Candidates are blocked on birth date + sex + county, then names are scored; only a name that
+-- agrees, in a block with nobody else in it, can be written off automatically.
+
+with people as (
+
+    select * from int_match_people
+    where birth_date is not null and sex is not null
+
+),
+
+records as (
+
+    select * from int_match_records
+    semi join int_match_open_records using (record_id)
+    where birth_date is not null and sex is not null
+
+),
+
+pairs as (
+
+    select
+        people.identity,
+        records.record_id,
+        records.insurance,
+        'no_usable_id' as method,
+        'no_usable_id' as id_evidence,
+        false as birth_digits_damaged,
+        false as sex_digit_damaged
+
+    from people
+    inner join records
+        on people.birth_date = records.birth_date
+        and people.sex = records.sex
+        and people.place_stem in (records.region_stem, records.id_place_stem)
+    semi join int_match_open_people as open
+        on open.identity = people.identity and open.insurance = records.insurance
+    where people.id_number is null or records.id_number is null
+
+)
+
+select * from pairs
