@@ -447,33 +447,30 @@ def force_name_birth_collisions(
     outsiders who look like registry people, and a few pairs of registry singletons.
     """
     n = population.height
-    name = population["name"].to_numpy().copy()
-    male = population["male"].to_numpy().copy()
-    birth = population["birth_date"].to_numpy().copy()
-    county = population["county_code"].to_numpy().copy()
+    county = population["county_code"].to_numpy()
     k = max(4, round(0.01 * n_registry))
     sources = rng.choice(n_registry, size=min(k, n_registry), replace=False)
     targets = rng.choice(np.arange(n_registry, n), size=sources.size, replace=False)
-    name[targets], male[targets] = name[sources], male[sources]
-    birth[targets], county[targets] = birth[sources], county[sources]
     # Registry singletons have no household ages to keep consistent, so they can be copies too;
-    # they stay in their own county (their village is there).
+    # they stay in their own county (their village is there). Sources, targets and pairs are
+    # disjoint, so the copies can be made in one scatter.
     household_size = population["household_size"].to_numpy()[:n_registry]
+    copy_from, copy_to = [sources], [targets]
     for code in (NINGXIANG, FENGHUANG):
         singles = np.flatnonzero((household_size == 1) & (county[:n_registry] == code))
         singles = singles[np.isin(singles, sources, invert=True)]
         n_pairs = min(singles.size // 2, max(1, round(0.001 * n_registry)))
         pair = rng.choice(singles, size=2 * n_pairs, replace=False)
-        name[pair[1::2]], male[pair[1::2]], birth[pair[1::2]] = (
-            name[pair[0::2]],
-            male[pair[0::2]],
-            birth[pair[0::2]],
-        )
+        copy_from.append(pair[0::2])
+        copy_to.append(pair[1::2])
+    source, target = np.concatenate(copy_from), np.concatenate(copy_to)
     return population.with_columns(
-        name=text_series(name),
-        male=pl.Series(male),
-        birth_date=pl.Series(birth),
-        county_code=pl.Series(county),
+        *(
+            population[c].clone().scatter(target, population[c].gather(source))
+            for c in ("name", "male", "birth_date")
+        ),
+        # Only the outsider copies take the county.
+        population["county_code"].clone().scatter(targets, population["county_code"].gather(sources)),
     )
 
 
@@ -491,10 +488,7 @@ def draw_address_codes(rng: np.random.Generator, people: pl.DataFrame) -> np.nda
 
 def later_duplicates(keys: np.ndarray) -> np.ndarray:
     """True for every occurrence of a key after its first one."""
-    order = np.argsort(keys, kind="stable")
-    repeated = np.zeros(keys.size, dtype=bool)
-    repeated[order[1:]] = keys[order[1:]] == keys[order[:-1]]
-    return repeated
+    return (~pl.Series(keys).is_first_distinct()).to_numpy()
 
 
 def assign_id_numbers(rng: np.random.Generator, people: pl.DataFrame) -> pl.DataFrame:
@@ -515,14 +509,22 @@ def assign_id_numbers(rng: np.random.Generator, people: pl.DataFrame) -> pl.Data
     )
     # Sequence 002-995 (odd = male): 996-999 were reserved for centenarians in the 1989 standard.
     seq = 2 * rng.integers(1, 498, n) + male
+    keys = prefix * 1000 + seq
+    redraw = later_duplicates(keys)
     for _ in range(50):
-        redraw = later_duplicates(prefix * 1000 + seq)
         if not redraw.any():
             break
-        seq[redraw] = 2 * rng.integers(1, 498, int(redraw.sum())) + male[redraw]
+        at = np.flatnonzero(redraw)
+        seq[at] = 2 * rng.integers(1, 498, at.size) + male[at]
+        keys[at] = prefix[at] * 1000 + seq[at]
+        # Every other row already holds a distinct key, so a new duplicate needs a redrawn row:
+        # only rows carrying a key some redrawn row now carries need checking.
+        suspects = np.flatnonzero(pl.Series(keys).is_in(pl.Series(keys[at])).to_numpy())
+        redraw = np.zeros(n, dtype=bool)
+        redraw[suspects] = later_duplicates(keys[suspects])
     else:
         raise RuntimeError("could not draw unique ID numbers; the population is too dense")
-    first17 = pl.Series("id17", prefix * 1000 + seq).cast(pl.String)
+    first17 = pl.Series("id17", keys).cast(pl.String)
     return (
         people.with_columns(id17=first17)
         .with_columns(id=pl.col("id17") + check_character(pl.col("id17")))

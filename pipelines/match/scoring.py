@@ -9,8 +9,8 @@ The exact-ID routes are different: the ID is the evidence, and the name only con
 clearly different, turns the pair into a conflict for review.
 
 A pair is written off automatically only when its score reaches `auto_match` and none of the
-guards holds (see `_automatic_allowed`); otherwise it is reviewed when it reaches `review`, and
-dropped below that.
+guards holds (see `_automatic_allowed`); otherwise it is reviewed when it reaches `review` (or
+shares an ID number, however different the name), and dropped below that.
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ def score_pairs(pairs: pl.DataFrame, config: Config) -> pl.DataFrame:
     decided = scored.with_columns(
         decision=pl.when(_automatic_allowed(config))
         .then(pl.lit("match"))
-        .when(pl.col("score") >= m.review)
+        # The same ID under another name is shown, whatever its score: someone must look.
+        .when((pl.col("score") >= m.review) | pl.col("method").is_in(ID_ROUTES))
         .then(pl.lit("review"))
         .otherwise(pl.lit("no_match"))
     ).with_columns(_reason(config))

@@ -1,0 +1,322 @@
+"""Each cascade stage and each decision rule, on small hand-made registries and rosters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.bench_matching import run_matching
+from pipelines.config import Config
+from pipelines.paths import SAMPLE_DIR
+from tests.conftest import AS_OF, valid_id, write_csv
+
+REGISTRY_HEADER = [
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "县市区",
+    "乡镇",
+    "村",
+    "人员类别",
+    "在校生状况",
+    "人员状态",
+]
+ROSTER_HEADER = ["个人编号", "姓名", "身份证号", "险种", "参保状态", "参保地"]
+PENSION = "城乡居民基本养老保险"
+
+# 张三, born 1970-01-01 in 宁乡 (430124 is its pre-2017 code), and a few neighbours.
+ZHANG = valid_id("43012419700101123")
+LI = valid_id("43012419750505224")
+
+
+def person(
+    name: str, id_number: str, *, sex: str = "", birth: str = "", student: str = "", state: str = ""
+) -> list[str]:
+    return [
+        name,
+        id_number,
+        sex,
+        birth,
+        "宁乡市",
+        "甲镇",
+        "一村",
+        "建档立卡贫困人口",
+        student,
+        state,
+    ]
+
+
+def record(
+    number: str,
+    name: str,
+    id_number: str,
+    status: str = "参保缴费",
+    scheme: str = PENSION,
+    place: str = "宁乡市",
+) -> list[str]:
+    return [number, name, id_number, scheme, status, place]
+
+
+def wrong_check(id_number: str) -> str:
+    return id_number[:17] + ("1" if id_number[17] != "1" else "2")
+
+
+def run(
+    tmp_path: Path, config: Config, people: list[list[str]], records: list[list[str]]
+) -> duckdb.DuckDBPyConnection:
+    root = tmp_path / "input"
+    write_csv(root / "registry" / "r.csv", [REGISTRY_HEADER, *people])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER, *records])
+    return run_matching(root, config, AS_OF, tmp_path / "work").con
+
+
+def decisions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql(
+        "select p.name, r.roster_person_no, d.method, d.decision, d.score, d.reason "
+        "from int_match_decisions d join int_registry_people p using (identity) "
+        "join stg_roster_records r using (record_id) order by all"
+    ).pl()
+
+
+def coverage(con: duckdb.DuckDBPyConnection, insurance: str = "pension") -> dict[str, dict]:
+    rows = con.sql(
+        "select * from rpt_person_coverage where insurance = $insurance",
+        params={"insurance": insurance},
+    ).pl()
+    return {row["name"]: row for row in rows.iter_rows(named=True)}
+
+
+def only(frame: pl.DataFrame) -> dict:
+    assert frame.height == 1, frame
+    return frame.row(0, named=True)
+
+
+# --- the stages --------------------------------------------------------------------------------
+
+
+def test_exact_id_with_the_same_name_is_written_off(tmp_path: Path, config: Config) -> None:
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", ZHANG)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"], pair["score"]) == ("exact_id", "match", 1.0)
+    assert pair["reason"].startswith("身份证号一致；姓名一致")
+    assert coverage(con)["张三"]["status"] == "enrolled"
+
+
+def test_exact_id_with_a_homophone_name_is_written_off(tmp_path: Path, config: Config) -> None:
+    con = run(tmp_path, config, [person("王芳", ZHANG)], [record("R1", "王方", ZHANG)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("exact_id", "match")
+    assert "姓名相近" in pair["reason"]
+
+
+def test_same_id_with_a_different_name_is_a_conflict(tmp_path: Path, config: Config) -> None:
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "李四", ZHANG)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("exact_id", "review")
+    assert "疑似重号或错号" in pair["reason"]
+    assert coverage(con)["张三"]["status"] == "review"
+
+
+def test_legacy_15_digit_number_is_upgraded(tmp_path: Path, config: Config) -> None:
+    legacy = ZHANG[:6] + ZHANG[8:17]
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", legacy)])
+    assert only(decisions(con))["method"] == "upgraded_id"
+    assert coverage(con)["张三"]["status"] == "enrolled"
+
+
+@pytest.mark.parametrize(
+    "destroyed", [f"{int(ZHANG[:17]) / 10:.14e}".replace("e+16", "e+17"), ZHANG[:15] + "000"]
+)
+def test_id_with_digits_destroyed_matches_on_prefix_and_name(
+    tmp_path: Path, config: Config, destroyed: str
+) -> None:
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", destroyed)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("id_prefix", "match")
+    assert "Excel截断" in pair["reason"]
+
+
+def test_wrong_check_character(tmp_path: Path, config: Config) -> None:
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", wrong_check(ZHANG))])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
+    assert pair["reason"].startswith("身份证号校验位错误；姓名一致；出生日期一致")
+
+
+@pytest.mark.parametrize("position", [3, 10, 15])  # address, birth date, sequence
+def test_one_mistyped_digit(tmp_path: Path, config: Config, position: int) -> None:
+    digit = str((int(ZHANG[position]) + 1) % 10)
+    typo = ZHANG[:position] + digit + ZHANG[position + 1 :]
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", typo)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
+    assert "一位数字不同" in pair["reason"]
+
+
+def test_two_adjacent_digits_swapped(tmp_path: Path, config: Config) -> None:
+    swapped = ZHANG[:14] + ZHANG[15] + ZHANG[14] + ZHANG[16:]
+    assert swapped != ZHANG
+    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", swapped)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
+    assert "相邻两位颠倒" in pair["reason"]
+
+
+def test_no_id_matches_on_birth_sex_county_and_a_rare_name(tmp_path: Path, config: Config) -> None:
+    con = run(
+        tmp_path,
+        config,
+        [person("欧阳晓燕", "", sex="女", birth="1975-05-05")],
+        [record("R1", "欧阳晓燕", valid_id("43012419750505224"))],
+    )
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("no_usable_id", "match")
+    assert "出生日期一致；性别一致；地区一致" in pair["reason"]
+
+
+def test_no_id_with_a_common_name_goes_to_review(tmp_path: Path, config: Config) -> None:
+    namesakes = [person("王伟", valid_id(f"430124{1940 + i}0202{i % 10}13")) for i in range(40)]
+    con = run(
+        tmp_path,
+        config,
+        [person("王伟", "", sex="男", birth="1980-03-03"), *namesakes],
+        [record("R1", "王伟", valid_id("43012419800303113"))],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert (pair["method"], pair["decision"]) == ("no_usable_id", "review")
+    assert "常见姓名" in pair["reason"]
+
+
+def test_a_roster_record_without_id_never_writes_anyone_off(tmp_path: Path, config: Config) -> None:
+    con = run(tmp_path, config, [person("欧阳晓燕", LI)], [record("R1", "欧阳晓燕", "")])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("name_only", "review")
+    assert "仅凭姓名不能自动销号" in pair["reason"]
+
+
+# --- the guards --------------------------------------------------------------------------------
+
+
+def test_crowded_block_is_never_automatic(tmp_path: Path, config: Config) -> None:
+    """张三's own record has a damaged ID while another 张三, born the same day in the same county,
+    holds a valid one: nobody is written off without a person looking."""
+    other = valid_id("43012419700101155")
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ZHANG)],
+        [record("R1", "张三", wrong_check(ZHANG)), record("R2", "张三", other)],
+    )
+    pairs = decisions(con)
+    assert set(pairs.get_column("decision")) == {"review"}
+    assert "同县有同名同出生日期的其他人" in pairs.get_column("reason").item(0)
+    assert coverage(con)["张三"]["status"] == "review"
+
+
+def test_a_record_is_written_off_against_one_person_at_most(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute("""
+        create temp table int_match_candidates as select * from (values
+            ('p1', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '甲'),
+            ('p2', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '乙'),
+            ('p3', 'r2', 'pension', 'exact_id', 1.0, 'match', '丙'))
+            as t(identity, record_id, insurance, method, score, decision, reason)
+    """).fetchall()
+    from pipelines.sqlfiles import load_sql
+
+    decided = con.sql(load_sql("int_match_decisions")).pl().sort("identity")
+    assert decided.get_column("decision").to_list() == ["review", "review", "match"]
+    assert "对应多名在册人员" in decided.get_column("reason").item(0)
+
+
+def test_terminated_record_does_not_stop_the_search(tmp_path: Path, config: Config) -> None:
+    """An exact match to a terminated record leaves the person open for their active one."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ZHANG)],
+        [record("R1", "张三", ZHANG, status="终止参保"), record("R2", "张三", wrong_check(ZHANG))],
+    )
+    row = coverage(con)["张三"]
+    assert (row["status"], row["roster_person_no"]) == ("enrolled", "R2")
+
+
+def test_terminated_only_is_unenrolled(tmp_path: Path, config: Config) -> None:
+    con = run(
+        tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", ZHANG, status="注销")]
+    )
+    assert coverage(con)["张三"]["status"] == "unenrolled"
+
+
+# --- coverage rules ----------------------------------------------------------------------------
+
+
+def test_coverage_rules(tmp_path: Path, config: Config) -> None:
+    child = valid_id("43012420150101123")
+    student = valid_id("43012420050101123")
+    prisoner = valid_id("43012419800101123")
+    dead = valid_id("43012419500101123")
+    elder = valid_id("43012419500202123")
+    paused = valid_id("43012419800202123")
+    double = valid_id("43012419800303123")
+    con = run(
+        tmp_path,
+        config,
+        [
+            person("小明", child),
+            person("学生", student, student="高中"),
+            person("服刑人", prisoner, state="服刑"),
+            person("故人", dead, state="死亡"),
+            person("老人", elder),
+            person("停缴", paused),
+            person("重复", double),
+        ],
+        [
+            record("E1", "老人", elder),
+            record("P1", "停缴", paused, status="暂停缴费"),
+            record("D1", "重复", double),
+            record("D2", "重复", double, scheme="企业职工基本养老保险"),
+        ],
+    )
+    pension = coverage(con)
+    assert (pension["小明"]["status"], pension["小明"]["exempt_reason"]) == ("exempt", "未满16周岁")
+    assert (pension["学生"]["exempt_reason"], pension["学生"]["exempt_evidence"]) == (
+        "在校学生",
+        "在校生状况",
+    )
+    assert (pension["服刑人"]["status"], pension["服刑人"]["exempt_reason"]) == ("exempt", "服刑")
+    assert "60岁以上未领取待遇" in pension["老人"]["flags"]
+    assert (pension["停缴"]["status"], pension["停缴"]["flags"]) == ("enrolled", ["参保未缴费"])
+    assert "重复参保" in pension["重复"]["flags"]
+    medical = coverage(con, "medical")
+    assert medical["故人"]["status"] == "exempt"
+    assert medical["服刑人"]["status"] == "unenrolled"
+    assert medical["小明"]["status"] == "unenrolled"
+
+
+def test_the_matcher_never_reads_the_truth(tmp_path: Path, config: Config) -> None:
+    """Same decisions with and without the generator's truth folder beside the inputs."""
+    without_truth = tmp_path / "sample"
+    shutil.copytree(SAMPLE_DIR, without_truth, ignore=shutil.ignore_patterns("truth"))
+    query = "select identity, record_id, decision, score from int_match_decisions order by all"
+    with_it = run_matching(SAMPLE_DIR, config, AS_OF, tmp_path / "w1").con.sql(query).pl()
+    without = run_matching(without_truth, config, AS_OF, tmp_path / "w2").con.sql(query).pl()
+    assert with_it.height > 1000
+    assert with_it.equals(without)
+
+
+def test_as_of_date_is_where_ages_are_counted(tmp_path: Path, config: Config) -> None:
+    teen = valid_id("43012420101201123")  # 16 on 2026-12-01
+    root = tmp_path / "input"
+    write_csv(root / "registry" / "r.csv", [REGISTRY_HEADER, person("少年", teen)])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER])
+    before = run_matching(root, config, dt.date(2026, 11, 30), tmp_path / "w1").con
+    after = run_matching(root, config, dt.date(2026, 12, 1), tmp_path / "w2").con
+    assert coverage(before)["少年"]["status"] == "exempt"
+    assert coverage(after)["少年"]["status"] == "unenrolled"
