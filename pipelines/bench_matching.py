@@ -193,3 +193,23 @@ def recall_by_damage(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.
         .with_columns(recall=pl.col("found") / pl.col("cases"))
         .sort("damage")
     )
+
+
+def measure(input_dir: Path, config: Config, work_dir: Path) -> dict[str, object]:
+    """Run the matcher on one generated folder and score it against its truth (JSON-ready)."""
+    run = run_matching(input_dir, config, dt.date.today(), work_dir)
+    truth_dir = input_dir / "truth"
+    result: dict[str, object] = {
+        "registry_people": run.con.sql("select count(*) from int_registry_people").fetchall()[0][0],
+        "roster_records": run.con.sql("select count(*) from stg_roster_records").fetchall()[0][0],
+        "seconds": run.seconds,
+        "stage_seconds": run.timings.seconds,
+    }
+    cascade = outcomes(run.con, truth_dir, "cascade")
+    result["cascade"] = summarise(cascade).to_dicts()
+    result["exact"] = summarise(outcomes(run.con, truth_dir, "exact")).to_dicts()
+    result["by_damage"] = recall_by_damage(run.con, cascade).to_dicts()
+    exact_by_damage = recall_by_damage(run.con, outcomes(run.con, truth_dir, "exact"))
+    result["exact_by_damage"] = exact_by_damage.to_dicts()
+    run.con.close()
+    return result

@@ -470,7 +470,9 @@ def force_name_birth_collisions(
             for c in ("name", "male", "birth_date")
         ),
         # Only the outsider copies take the county.
-        population["county_code"].clone().scatter(targets, population["county_code"].gather(sources)),
+        population["county_code"]
+        .clone()
+        .scatter(targets, population["county_code"].gather(sources)),
     )
 
 
@@ -519,7 +521,7 @@ def assign_id_numbers(rng: np.random.Generator, people: pl.DataFrame) -> pl.Data
         keys[at] = prefix[at] * 1000 + seq[at]
         # Every other row already holds a distinct key, so a new duplicate needs a redrawn row:
         # only rows carrying a key some redrawn row now carries need checking.
-        suspects = np.flatnonzero(pl.Series(keys).is_in(pl.Series(keys[at])).to_numpy())
+        suspects = np.flatnonzero(pl.Series(keys).is_in(pl.Series(keys[at]).implode()).to_numpy())
         redraw = np.zeros(n, dtype=bool)
         redraw[suspects] = later_duplicates(keys[suspects])
     else:
@@ -923,13 +925,19 @@ ROSTER_NUMBER_PREFIX = {
 
 def number_roster_rows(rng: np.random.Generator, records: pl.DataFrame) -> pl.DataFrame:
     """Shuffle records within each file, then number them in order (rosters sort by 个人编号)."""
-    records = records.with_columns(_shuffle=pl.Series(rng.permutation(records.height))).sort(
-        "file", "_shuffle"
-    )
-    prefix = pl.col("file").replace_strict(ROSTER_NUMBER_PREFIX)
-    number = pl.int_range(1, pl.len() + 1).over("file") * 7 + 10_000  # gaps, as after deletions
-    return records.with_columns(roster_person_no=prefix + number.cast(pl.String).str.zfill(8)).drop(
-        "_shuffle"
+    shuffle = rng.permutation(records.height)
+    # Sorting on a file code (files in name order) is the same order as sorting on the name,
+    # and much faster than a string sort at ten million rows.
+    files = sorted(records["file"].unique().to_list())
+    code = records["file"].cast(pl.Enum(files)).to_physical().to_numpy()
+    order = np.lexsort((shuffle, code))
+    code = code[order]
+    counts = np.bincount(code, minlength=len(files))
+    within = np.arange(records.height) - np.repeat(np.cumsum(counts) - counts, counts)
+    number = pl.Series((within + 1) * 7 + 10_000)  # gaps, as after deletions
+    prefix = pl.Series([ROSTER_NUMBER_PREFIX[f] for f in files]).gather(code)
+    return records[order].with_columns(
+        roster_person_no=prefix + number.cast(pl.String).str.zfill(8)
     )
 
 

@@ -21,7 +21,8 @@ prepared as (
         id_kind,
         -- Address code + birth date: trustworthy even where a float destroyed the tail.
         left(coalesce(id_number, id_prefix15), 14) as prefix14,
-        substr(coalesce(id_number, id_prefix15), 15, 1) as digit15,
+        -- The first 15 digits as a number: float rounding can carry into them, by at most one.
+        try_cast(left(coalesce(id_number, id_prefix15), 15) as bigint) as prefix15_number,
         -- The first 17 characters as written, for near-miss comparison of damaged numbers.
         case
             when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')

@@ -1,11 +1,11 @@
 -- Stage 3: an ID whose digits Excel destroyed (a float rendering, a numeric cell, 000 after
--- rounding). Only the address code and birth date (14 characters) are certain; the 15th digit can
--- be off by one after float rounding, so it may differ by at most one. The name decides.
+-- rounding): only its first 15 digits survive, and float rounding can carry into them, so the
+-- two numbers they spell may differ by one (…0417 9xx becomes …0418 0). The name decides.
 
 with people as (
 
     select * from int_match_people
-    where prefix14 is not null
+    where prefix15_number is not null
 
 ),
 
@@ -13,33 +13,46 @@ records as (
 
     select * from int_match_records
     semi join int_match_open_records using (record_id)
-    where prefix14 is not null
+    where prefix15_number is not null
+
+),
+
+within_one as (
+
+    -- Three equi-joins rather than one range join: each stays a hash join at any size.
+    select people.identity, records.record_id, 0 as difference
+    from people inner join records on people.prefix15_number = records.prefix15_number
+    union all
+    select people.identity, records.record_id, 1
+    from people inner join records on people.prefix15_number = records.prefix15_number + 1
+    union all
+    select people.identity, records.record_id, -1
+    from people inner join records on people.prefix15_number = records.prefix15_number - 1
 
 ),
 
 pairs as (
 
     select
-        people.identity,
-        records.record_id,
+        within_one.identity,
+        within_one.record_id,
         records.insurance,
         'id_prefix' as method,
-        case
-            when people.digit15 = records.digit15 then 'prefix15'
-            else 'prefix14'
-        end as id_evidence,
-        false as birth_digits_damaged,
+        case when difference = 0 then 'prefix15' else 'prefix15_rounded' end as id_evidence,
+        -- A carry can reach the birth date's last digit; a date that differs by it is no
+        -- evidence against the pair.
+        difference <> 0 as birth_digits_damaged,
         false as sex_digit_damaged
 
-    from people
-    inner join records using (prefix14)
+    from within_one
+    inner join people using (identity)
+    inner join records using (record_id)
     semi join int_match_open_people as open
-        on open.identity = people.identity and open.insurance = records.insurance
+        on open.identity = within_one.identity and open.insurance = records.insurance
     where (people.id_kind = 'precision_lost' and people.id_number is null
             or records.id_kind = 'precision_lost')
         -- Two trusted IDs that differ belong to two people.
         and not (people.id_number is not null and records.id_number is not null)
-        and abs(people.digit15::integer - records.digit15::integer) <= 1
 
 )
 

@@ -1,11 +1,12 @@
 -- Stage 5: no usable ID on one side (missing, invalid, or damaged beyond the earlier stages).
 -- Candidates are blocked on birth date + sex + county, then names are scored; only a name that
--- agrees, in a block with nobody else in it, can be written off automatically.
+-- agrees, with the sex known on both sides, in a block with nobody else in it, can be written off
+-- automatically.
 
 with people as (
 
     select * from int_match_people
-    where birth_date is not null and sex is not null
+    where birth_date is not null
 
 ),
 
@@ -13,7 +14,7 @@ records as (
 
     select * from int_match_records
     semi join int_match_open_records using (record_id)
-    where birth_date is not null and sex is not null
+    where birth_date is not null
 
 ),
 
@@ -31,7 +32,9 @@ pairs as (
     from people
     inner join records
         on people.birth_date = records.birth_date
-        and people.sex = records.sex
+        -- Where one side cannot say (a float-damaged ID loses its sex digit), the pair can
+        -- still be reviewed, but not written off: that needs the sex to agree.
+        and (people.sex = records.sex or people.sex is null or records.sex is null)
         and people.place_stem in (records.region_stem, records.id_place_stem)
     semi join int_match_open_people as open
         on open.identity = people.identity and open.insurance = records.insurance

@@ -2,7 +2,7 @@
 
 score = route weight × name similarity
         − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name)
-        − 0.02 when only 14 of the first 15 ID characters agree (stage 3)
+        − 0.02 when the first 15 ID digits differ by a rounding carry (stage 3)
         × factor for each of birth date / sex / place that disagrees
 
 The exact-ID routes are different: the ID is the evidence, and the name only confirms it or, when
@@ -28,7 +28,7 @@ _ID_EVIDENCE_TEXT = {
     "same_id": "身份证号一致",
     "same_id_after_upgrade": "15位老身份证号升级为18位后一致",
     "prefix15": "身份证号后几位被Excel截断，前15位一致",
-    "prefix14": "身份证号后几位被Excel截断，地址码和出生日期一致",
+    "prefix15_rounded": "身份证号后几位被Excel截断，前15位仅差舍入进位",
     "check_character": "身份证号校验位错误",
     "one_digit": "身份证号有一位数字不同",
     "adjacent_swap": "身份证号相邻两位颠倒",
@@ -89,7 +89,7 @@ def _score(config: Config) -> pl.Expr:
     fuzzy_score = (
         weight * pl.col("name_score")
         - _common_name_penalty(config)
-        - pl.when(pl.col("id_evidence") == "prefix14").then(0.02).otherwise(0.0)
+        - pl.when(pl.col("id_evidence") == "prefix15_rounded").then(0.02).otherwise(0.0)
     ) * (
         pl.when(_birth_agrees().eq(False)).then(m.birth_disagrees).otherwise(1.0)
         * pl.when(_sex_agrees().eq(False)).then(m.sex_disagrees).otherwise(1.0)

@@ -287,8 +287,11 @@ def _damage(as_of: datetime.date) -> dict[str, pl.Expr]:
     too_old = (F("birth") < EARLIEST_BIRTH).fill_null(False)
     future = (F("birth") > as_of).fill_null(False)
     date_ok = F("birth").is_not_null() & ~too_old & ~future
-    # Only a guess from the text, so the 15 digits Excel kept must still read as an ID.
-    excel_rounded = F("is18") & F("clean").str.ends_with("000") & ~check_ok & date_ok
+    # Only a guess from the text, so the 15 digits Excel kept must still read as an ID. One in
+    # eleven rounded numbers passes the checksum by chance, and trusting it would hand the person
+    # a stranger's number, so a passing ...000 is not trusted either (the prefix route still
+    # finds its owner by name; about 1 real ID in 1,100 ends in 000).
+    excel_rounded = F("is18") & F("clean").str.ends_with("000") & date_ok
     float_lost = (F("float_text") | F("numeric")) & F("all_digits") & F("length").is_between(
         16, 18
     ) | F("scientific") & F("is15") & (F("written") < 15)
