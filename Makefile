@@ -65,10 +65,10 @@ format: install
 sample: install
 	$(RUN) python -m pipelines.sample_data --out data/sample
 
-## 性能基准 Benchmark ingest + validation + normalisation (1M-row CSV, 100k-row xlsx)
+## 性能基准 Benchmarks: ingest speed and memory; matching quality and speed (BENCH_ARGS)
 .PHONY: bench
 bench: install
-	$(RUN) python -m pipelines.bench
+	$(RUN) python -m pipelines.bench $(BENCH_ARGS)
 
 ## 清理生成的文件 Remove generated reports, the sample ledger and work files
 .PHONY: clean

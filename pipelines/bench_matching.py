@@ -71,17 +71,21 @@ def _owners(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
         """,
         {"registry": str(truth_dir / "registry_rows.parquet")},
     ).fetchall()
+    roster_truth = truth_dir / "roster_rows.parquet"
+    # Hard cases (namesakes, re-issued IDs) are labelled by the scale generator only.
+    has_hard_cases = "hard_case" in pl.read_parquet_schema(roster_truth)
+    labels = "list_concat(truth.damage, truth.hard_case)" if has_hard_cases else "truth.damage"
     con.execute(
-        """
+        f"""
         create or replace temp table bench_record_owner as
         select records.record_id, records.insurance, records.status_group,
-            truth.person_uid, truth.damage
+            truth.person_uid, {labels} as damage
         from stg_roster_records as records
         inner join read_parquet($roster) as truth
             on truth.file = records.file and truth.row = records._row
             and truth.sheet is not distinct from records._sheet
         """,
-        {"roster": str(truth_dir / "roster_rows.parquet")},
+        {"roster": str(roster_truth)},
     ).fetchall()
 
 
@@ -176,7 +180,7 @@ def summarise(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def recall_by_damage(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
-    """Recall among true enrolments whose active records carry each damage label."""
+    """Recall among true enrolments whose active records carry each damage or hard-case label."""
     damage = (
         con.sql(
             "select person_uid, insurance, unnest(damage) as damage from bench_record_owner "

@@ -140,6 +140,7 @@ class Matching(_Strict):
     review: float = Field(gt=0, le=1)
     same_name: float = Field(gt=0, le=1)
     common_name_penalty: float = Field(ge=0, lt=1)
+    common_name_penalty_with_id: float = Field(ge=0, lt=1)
     birth_disagrees: float = Field(ge=0, le=1)
     sex_disagrees: float = Field(ge=0, le=1)
     place_disagrees: float = Field(ge=0, le=1)

@@ -1,21 +1,73 @@
 """Deterministic, seeded synthetic extracts for the reconciliation pipeline.
 
 Everything is built set-based (numpy arrays and polars expressions over whole columns); the only
-Python loops run over files, sheets, townships or damage kinds, never over people. Writing xlsx
-still walks rows because openpyxl has no columnar API.
+Python loops run over files, sheets, townships, damage kinds or chunks, never over people.
+Writing xlsx still walks rows because openpyxl has no columnar API.
 
     python -m pipelines.sample_data --out DIR [--people N] [--seed S]
     python -m pipelines.sample_data --out DIR --bench [--rows N] [--xlsx-rows N] [--seed S]
+    python -m pipelines.sample_data --out DIR --scale --people N [--roster-ratio R] [--seed S]
 
 The sample mode writes DIR/{registry,pension,medical}/ as the data contract describes, plus
 DIR/truth/ (persons, registry_rows, roster_rows) which ingestion must never read. Every damaged
 row is labelled in the truth, with the row number a data officer sees in the file.
+
+--scale: matcher benchmarks at 10k-1M registry people
+------------------------------------------------------
+The same population, list membership, damage model, quarantine rows and truth as the sample,
+but only fast formats and rosters of about R x N rows in all (default R = 14; about 45% pension,
+55% medical); most roster rows are outsiders, people not in the registry, with valid and
+distinct IDs. 100k people take about 15 s, 1M about 2 min and under 6 GB. Files (CSV rows start
+on line 2, under the header; the row number in the truth counts the same way for Parquet):
+
+    registry/建档立卡_宁乡市.csv           GB18030, CRLF (GBK characters only), as in the sample
+    registry/建档立卡_凤凰县.csv           UTF-8 (the sample's workbook, flat)
+    registry/低保对象.csv                  UTF-8 with BOM (some 低保 people are on 建档立卡 too)
+    registry/特困人员.parquet
+    pension/城乡居民养老保险_宁乡市.csv    UTF-8
+    pension/城乡居民养老保险_凤凰县.parquet
+    pension/职工养老保险_市级.csv          UTF-8
+    medical/城乡居民医保.parquet
+    medical/职工医保.csv                   UTF-8 with BOM
+    truth/persons.parquet, registry_rows.parquet   as in the sample
+    truth/roster_rows.parquet   as in the sample, plus `hard_case` and `decoy_for` (below)
+    truth/coverage.parquet      one row per registry person per insurance (below)
+
+Hard cases. truth/roster_rows.parquet `hard_case` (list of labels, usually empty) says which
+trap a roster record is part of; `decoy_for` names the registry person (person_uid) a record
+that is NOT theirs is built to be mistaken for:
+    namesake_same_birth_county  a registry person's own record whose ID carries near-miss damage
+                                (id_wrong_check / id_digit_typo / id_digit_swap /
+                                id_excel_rounded, in `damage`) and whose name is written
+                                cleanly, while another person with the same name, birth date
+                                and county (an outsider, or another registry person) has a
+                                record in the same insurance with a clean, valid ID
+    namesake_decoy              that other person's record (clean ID and name; decoy_for set)
+    reissued_id                 a record of an outsider carrying a registry person's exact ID
+                                number (a re-issued/duplicated number: same birth date, sex and
+                                county, a different name); written cleanly; decoy_for set.
+                                Outsiders' IDs equal registry IDs only in these records.
+    terminated_with_active      a registry person's terminated record (终止参保/注销) next to an
+                                active record of theirs in the same insurance
+    terminated_only             a registry person's terminated record with no active one
+Each of the first three involves about HARD_CASE_RATE (0.5%) of registry people. Homophone,
+traditional-character and dot-variant names (name_homophone, name_traditional,
+name_dot_variant) and IDs a float or Excel spoiled (id_excel_rounded: last three digits lost;
+id_sci_float), as well as 15-digit legacy numbers (id_legacy15), are the sample's damage kinds,
+labelled in `damage` as always.
+
+truth/coverage.parquet: person_uid, insurance, roster_person_nos (every record that truly
+belongs to them, in file order; roster_person_no is unique across files), statuses (aligned),
+has_active_record (a record whose status is neither terminated nor quarantined),
+decoy_roster_person_nos (records built to be mistaken for theirs) and hard_case (labels of
+their own records, plus reissued_id when someone else's record carries their number).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import re
 import sys
 import time
@@ -23,10 +75,12 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import polars as pl
 import polars.selectors as cs
+import pyarrow.parquet as pq
 from opencc import OpenCC
 from openpyxl import Workbook
 
@@ -75,6 +129,12 @@ F_RES_MEDICAL = "medical/城乡居民医保.parquet"
 F_EMP_MEDICAL = "medical/职工医保.csv"
 F_BENCH_ROSTER = "pension/bench_roster.csv"
 F_BENCH_REGISTRY = "registry/bench_registry.xlsx"
+# --scale writes no xlsx: these replace the default mode's workbooks (and the tab-separated
+# GB18030 pension roster). The other files keep their default names.
+S_FH_REGISTRY = "registry/建档立卡_凤凰县.csv"
+S_TEKUN = "registry/特困人员.parquet"
+S_FH_PENSION = "pension/城乡居民养老保险_凤凰县.parquet"
+S_EMP_PENSION = "pension/职工养老保险_市级.csv"
 
 
 @dataclass(frozen=True)
@@ -97,6 +157,10 @@ FILE_SPECS: dict[str, FileSpec] = {
     F_EMP_MEDICAL: FileSpec(2),
     F_BENCH_ROSTER: FileSpec(2),
     F_BENCH_REGISTRY: FileSpec(3, has_birth_date=True, numeric_id_share=0.10),
+    S_FH_REGISTRY: FileSpec(2, has_birth_date=True),
+    S_TEKUN: FileSpec(2),
+    S_FH_PENSION: FileSpec(2),
+    S_EMP_PENSION: FileSpec(2),
 }
 
 
@@ -357,13 +421,19 @@ def build_households(
     ).join(villages, on="village_idx", how="left", maintain_order="left")
 
 
-def build_outsiders(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    """Roster people who are not in the registry: a county's ordinary insured population."""
+def outsider_age_weights() -> tuple[np.ndarray, np.ndarray]:
+    """Ages 0-95 and their probabilities among outsiders (flat to 60, then thinning out)."""
     ages = np.arange(96)
     weights = np.where(ages < 60, 1.0, np.exp(-(ages - 60) / 12.0))
+    return ages, weights / weights.sum()
+
+
+def build_outsiders(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    """Roster people who are not in the registry: a county's ordinary insured population."""
+    ages, weights = outsider_age_weights()
     return pl.DataFrame(
         {
-            "age_target": rng.choice(ages, size=n, p=weights / weights.sum()).astype(np.int32),
+            "age_target": rng.choice(ages, size=n, p=weights).astype(np.int32),
             "male": rng.random(n) < 0.51,
             "county_code": np.where(rng.random(n) < NINGXIANG_SHARE, NINGXIANG, FENGHUANG),
         }
@@ -830,14 +900,19 @@ def draw_status_codes(
     return status
 
 
-def roster_records(
+PENSION_SCHEMES = (PENSION_RESIDENT, PENSION_ENTERPRISE, PENSION_CIVIL)
+MEDICAL_SCHEMES = (MEDICAL_RESIDENT, MEDICAL_EMPLOYEE)
+
+
+def roster_record_codes(
     rng: np.random.Generator,
     population: pl.DataFrame,
     *,
     insurance: str,
     outsider_rate: float,
 ) -> pl.DataFrame:
-    """Records of one insurance: active, terminated-only, and terminated-plus-active people."""
+    """Records of one insurance as small codes (pid, scheme_code, status_code, in_ningxiang,
+    enrolled_on): active, terminated-only, and terminated-plus-active people."""
     pension = insurance == "pension"
     age = population["age"].to_numpy()
     n = population.height
@@ -845,10 +920,8 @@ def roster_records(
     student = population["student"].fill_null(False).to_numpy()
     if pension:
         rate = np.where(is_registry, np.where(student, 0.35, 0.85), outsider_rate) * (age >= 16)
-        schemes = (PENSION_RESIDENT, PENSION_ENTERPRISE, PENSION_CIVIL)
     else:
         rate = np.where(is_registry, 0.95, outsider_rate)
-        schemes = (MEDICAL_RESIDENT, MEDICAL_EMPLOYEE)
     enrolled = rng.random(n) < rate
     employee = enrolled & (age >= 18) & (age <= 70) & (rng.random(n) < 0.05)
     scheme = np.where(employee, 1, 0)
@@ -870,7 +943,7 @@ def roster_records(
             "pid": population["pid"].gather(keep),
             "scheme_code": scheme[keep],
             "status_code": status[keep],
-            "roster_county": np.where(roster_in_ningxiang[keep], NINGXIANG, FENGHUANG),
+            "in_ningxiang": roster_in_ningxiang[keep],
             "enrolled_on": enrolled_on[keep],
         }
     )
@@ -887,12 +960,27 @@ def roster_records(
         enrolled_on=pl.col("enrolled_on")
         - pl.duration(days=pl.lit(400) + pl.Series(rng.integers(0, 2000, extra.height))),
     )
-    records = pl.concat([main, extra], how="vertical_relaxed")
-    return records.with_columns(
+    return pl.concat([main, extra], how="vertical_relaxed")
+
+
+def roster_records(
+    rng: np.random.Generator,
+    population: pl.DataFrame,
+    *,
+    insurance: str,
+    outsider_rate: float,
+) -> pl.DataFrame:
+    """Records of one insurance, with scheme, status and roster county as text."""
+    records = roster_record_codes(rng, population, insurance=insurance, outsider_rate=outsider_rate)
+    schemes = PENSION_SCHEMES if insurance == "pension" else MEDICAL_SCHEMES
+    return records.select(
+        "pid",
+        roster_county=pl.when("in_ningxiang").then(pl.lit(NINGXIANG)).otherwise(pl.lit(FENGHUANG)),
+        enrolled_on="enrolled_on",
         scheme=decode(records["scheme_code"].to_numpy(), schemes),
         status=decode(records["status_code"].to_numpy(), ROSTER_STATUSES),
         insurance=pl.lit(insurance),
-    ).drop("scheme_code", "status_code")
+    )
 
 
 def route_roster_file(insurance: str) -> pl.Expr:
@@ -920,6 +1008,8 @@ ROSTER_NUMBER_PREFIX = {
     F_RES_MEDICAL: "439000",
     F_EMP_MEDICAL: "80",
     F_BENCH_ROSTER: "43010010",
+    S_FH_PENSION: "43312310",
+    S_EMP_PENSION: "43",
 }
 
 
@@ -1192,9 +1282,14 @@ def kind_labels(kind: np.ndarray, names: list[str]) -> pl.Series:
     )
 
 
-def apply_damage(seed: int, rows: pl.DataFrame) -> pl.DataFrame:
-    """Write IDs and names as they arrive, with a truth label for every kind of damage."""
-    rng = stage_rng(seed, "damage")
+def apply_damage(seed: int, rows: pl.DataFrame, stage: str = "damage") -> pl.DataFrame:
+    """Write IDs and names as they arrive, with a truth label for every kind of damage.
+
+    Optional Int8 columns `_force_id` and `_force_name` override the draw where they are >= 0:
+    0 = undamaged, k = the k-th kind of ID_DAMAGE_RATES / NAME_DAMAGE_RATES (which the caller
+    must have checked the row is eligible for). The sample and bench modes never set them.
+    """
+    rng = stage_rng(seed, stage)
     rows = rows.with_columns(
         _gbk_only=pl.col("file").replace_strict({f: s.gbk_only for f, s in FILE_SPECS.items()}),
         _numeric_share=pl.col("file").replace_strict(
@@ -1207,6 +1302,13 @@ def apply_damage(seed: int, rows: pl.DataFrame) -> pl.DataFrame:
     id_kind = pick_damage(rng, id_ok, list(ID_DAMAGE_RATES.values()))
     name_kind = pick_damage(rng, name_ok, list(NAME_DAMAGE_RATES.values()))
     id_kind, numeric = numeric_id_cells(rng, rows, id_kind)
+    if "_force_id" in rows.columns:
+        forced = rows["_force_id"].to_numpy()
+        id_kind = np.where(forced >= 0, forced, id_kind).astype(np.int8)
+        numeric &= forced < 0
+    if "_force_name" in rows.columns:
+        forced = rows["_force_name"].to_numpy()
+        name_kind = np.where(forced >= 0, forced, name_kind).astype(np.int8)
     work = rows.select(
         "true_id", "true_name", "_gbk_only", _variant=pl.Series(rng.integers(0, 60, rows.height))
     )
@@ -1242,22 +1344,43 @@ def inject_bad_rows(
 ) -> pl.DataFrame:
     """Rows validation must quarantine, picked among undamaged rows of the named files."""
     rng = stage_rng(seed, "bad_rows")
-    quarantine = np.full(rows.height, None, dtype=object)
     clean = (rows["damage"].list.len() == 0).to_numpy()
-    files = rows["file"].to_numpy()
+    return break_rows(rows, pick_bad_rows(rng, rows["file"].to_numpy(), clean, plan))
+
+
+def pick_bad_rows(
+    rng: np.random.Generator,
+    files: np.ndarray,
+    eligible: np.ndarray,
+    plan: dict[tuple[str, str], int],
+) -> np.ndarray:
+    """Quarantine reason per row (None for most), drawn among eligible rows of each file."""
+    quarantine = np.full(files.size, None, dtype=object)
     for (file, reason), count in plan.items():
-        free = np.flatnonzero(clean & (files == file) & (quarantine == None))  # noqa: E711
+        free = np.flatnonzero(eligible & (files == file) & (quarantine == None))  # noqa: E711
         quarantine[rng.choice(free, size=min(count, free.size), replace=False)] = reason
+    return quarantine
+
+
+def break_rows(rows: pl.DataFrame, quarantine: np.ndarray) -> pl.DataFrame:
+    """Spoil each row with a quarantine reason the way that reason describes."""
     reason = pl.col("expected_quarantine")
-    return rows.with_columns(expected_quarantine=text_series(quarantine)).with_columns(
-        township_text=pl.when(reason == "missing_township")
+    spoil = {
+        "township_text": pl.when(reason == "missing_township")
         .then(pl.lit(None))
         .otherwise("township_text"),
-        category_text=pl.when(reason == "unknown_category")
+        "category_text": pl.when(reason == "unknown_category")
         .then(pl.lit(UNKNOWN_CATEGORY))
         .otherwise("category_text"),
-        status=pl.when(reason == "unknown_status").then(pl.lit(UNKNOWN_STATUS)).otherwise("status"),
-        name_written=pl.when(reason == "missing_name").then(pl.lit(None)).otherwise("name_written"),
+        "status": pl.when(reason == "unknown_status")
+        .then(pl.lit(UNKNOWN_STATUS))
+        .otherwise("status"),
+        "name_written": pl.when(reason == "missing_name")
+        .then(pl.lit(None))
+        .otherwise("name_written"),
+    }
+    return rows.with_columns(expected_quarantine=text_series(quarantine)).with_columns(
+        **{column: spoiled for column, spoiled in spoil.items() if column in rows.columns}
     )
 
 
@@ -1824,6 +1947,635 @@ def generate_bench(out: Path, rows_wanted: int, xlsx_rows: int, seed: int) -> di
     return {F_BENCH_ROSTER: roster.height, F_BENCH_REGISTRY: registry.height}
 
 
+# =============================================================================================
+# Scale mode: the same people, damage and truth at 10k-1M registry people, fast formats only
+# =============================================================================================
+# Outsider enrolment rates (pension: of people aged 16+; medical: of everyone).
+SCALE_OUTSIDER_RATES = (0.95, 0.90)
+# Roster records per registry person (about 0.7 pension and 1.05 medical, measured).
+SCALE_REGISTRY_RECORDS_PER_PERSON = 1.75
+# Roster rows are damaged and written in chunks of about this many rows (bounded memory).
+SCALE_CHUNK_ROWS = 2_000_000
+# Each deliberate hard case involves about this share of registry people.
+HARD_CASE_RATE = 0.005
+# ID damage a matcher may repair or must send to review: the ID is near, not equal.
+NEAR_MISS_ID_DAMAGE = ("id_wrong_check", "id_digit_typo", "id_digit_swap", "id_excel_rounded")
+HC_NAMESAKE = "namesake_same_birth_county"
+HC_NAMESAKE_DECOY = "namesake_decoy"
+HC_REISSUED = "reissued_id"
+HC_TERMINATED_WITH_ACTIVE = "terminated_with_active"
+HC_TERMINATED_ONLY = "terminated_only"
+HARD_CASE_LABELS = (
+    HC_NAMESAKE,
+    HC_NAMESAKE_DECOY,
+    HC_REISSUED,
+    HC_TERMINATED_WITH_ACTIVE,
+    HC_TERMINATED_ONLY,
+)
+HC_BIT = {label: np.uint8(1 << k) for k, label in enumerate(HARD_CASE_LABELS)}
+INSURANCES = ("pension", "medical")
+SCALE_REGISTRY_FILES = (F_NX_REGISTRY, S_FH_REGISTRY, F_DIBAO, S_TEKUN)
+SCALE_ROSTER_FILES = tuple(
+    sorted((F_NX_PENSION, S_FH_PENSION, S_EMP_PENSION, F_RES_MEDICAL, F_EMP_MEDICAL))
+)
+ROSTER_FILE_CODE = {file: code for code, file in enumerate(SCALE_ROSTER_FILES)}
+# Bad rows per 10,000 registry people (at least the listed count).
+SCALE_BAD_ROWS: dict[tuple[str, str], int] = {
+    (F_NX_REGISTRY, "missing_township"): 2,
+    (F_DIBAO, "missing_township"): 1,
+    (F_NX_REGISTRY, "unknown_category"): 1,
+    (S_FH_REGISTRY, "unknown_category"): 1,
+    (S_TEKUN, "unknown_category"): 1,
+    (F_NX_PENSION, "unknown_status"): 2,
+    (S_FH_PENSION, "unknown_status"): 1,
+    (F_RES_MEDICAL, "unknown_status"): 1,
+    (F_NX_PENSION, "missing_name"): 1,
+    (F_RES_MEDICAL, "missing_name"): 1,
+    (F_EMP_MEDICAL, "missing_name"): 1,
+}
+QUARANTINE_REASONS = (None, "unknown_status", "missing_name")
+# Roster file → (encoding or "parquet", header → column).
+SCALE_ROSTER_LAYOUT: dict[str, tuple[str, dict[str, str]]] = {
+    F_NX_PENSION: (
+        "utf-8",
+        {
+            "个人编号": "roster_person_no",
+            "姓名": "name_written",
+            "身份证号": "id_written",
+            "险种": "scheme",
+            "参保状态": "status",
+            "参保地": "region_text",
+            "参保日期": "enrolled_text",
+        },
+    ),
+    S_FH_PENSION: (
+        "parquet",
+        {
+            "人员编号": "roster_person_no",
+            "姓名": "name_written",
+            "公民身份号码": "id_written",
+            "险种类型": "scheme",
+            "人员参保状态": "status",
+            "参保地区划代码": "region_text",
+            "参保时间": "enrolled_text",
+        },
+    ),
+    S_EMP_PENSION: (
+        "utf-8",
+        {
+            "社保编号": "roster_person_no",
+            "姓名": "name_written",
+            "证件号码": "id_written",
+            "参保险种": "scheme",
+            "缴费状态": "status",
+            "统筹区": "region_text",
+        },
+    ),
+    F_RES_MEDICAL: (
+        "parquet",
+        {
+            "参保人编号": "roster_person_no",
+            "姓名": "name_written",
+            "证件号码": "id_written",
+            "险种": "scheme",
+            "参保状态": "status",
+            "参保日期": "enrolled_text",
+        },
+    ),
+    F_EMP_MEDICAL: (
+        "utf-8-sig",
+        {
+            "个人编号": "roster_person_no",
+            "姓名": "name_written",
+            "身份证号码": "id_written",
+            "险种": "scheme",
+            "参保状态": "status",
+        },
+    ),
+}
+
+
+def scale_outsider_count(people: int, ratio: float) -> int:
+    """Outsiders needed for about ratio x people roster rows in all."""
+    ages, weights = outsider_age_weights()
+    adult_share = float(weights[ages >= 16].sum())
+    pension, medical = SCALE_OUTSIDER_RATES
+    # ~5% of active records come with an extra terminated one.
+    per_outsider = (adult_share * pension + medical) * 1.05
+    wanted = (ratio - SCALE_REGISTRY_RECORDS_PER_PERSON) * people / per_outsider
+    return max(round(wanted), people // 10 + 100)
+
+
+def hard_case_count(people: int) -> int:
+    return max(MIN_PER_DAMAGE_KIND, round(HARD_CASE_RATE * people))
+
+
+def reissue_ids(rng: np.random.Generator, population: pl.DataFrame, people: int) -> pl.DataFrame:
+    """Give some outsiders a registry person's ID number: a re-issued (duplicated) number.
+
+    The outsider takes the number with what it encodes (birth date, sex, address code, county)
+    but keeps a different name. `reissued_from` holds the registry person's pid.
+    """
+    n = population.height
+    male = population["male"].to_numpy()
+    registry = np.arange(n) < people
+    k = hard_case_count(people)
+    sources = np.sort(rng.choice(people, size=k, replace=False))
+    targets = np.empty(k, dtype=np.int64)
+    for sex in (True, False):
+        wanted = male[sources] == sex
+        pool = np.flatnonzero(~registry & (male == sex))
+        targets[wanted] = rng.choice(pool, size=int(wanted.sum()), replace=False)
+    names = population["name"]
+    differ = (names.gather(sources) != names.gather(targets)).to_numpy()
+    sources, targets = sources[differ], targets[differ]
+    copied = ("id", "birth_date", "male", "sex", "county_code", "county_name", "address_code")
+    return population.with_columns(
+        *(population[c].clone().scatter(targets, population[c].gather(sources)) for c in copied),
+        reissued_from=pl.Series(np.full(n, -1, dtype=np.int64)).scatter(targets, sources),
+    ).with_columns(age=age_on(pl.col("birth_date"), EXTRACT_DATE))
+
+
+def scale_registry_rows(seed: int, population: pl.DataFrame, people: int) -> pl.DataFrame:
+    """Registry rows as the default mode draws them, damaged and numbered, in --scale files."""
+    registry = population.head(people)
+    rows = registry_row_table(seed, registry).with_columns(
+        file=pl.col("file").replace({F_FH_REGISTRY: S_FH_REGISTRY, F_TEKUN: S_TEKUN}),
+        sheet=pl.lit(None, dtype=pl.String),
+    )
+    rows = apply_damage(seed, attach_truth_columns(rows, registry), stage="scale_registry_damage")
+    plan = scaled_bad_rows(people, SCALE_REGISTRY_FILES)
+    return number_rows(inject_bad_rows(seed, rows, plan))
+
+
+def scaled_bad_rows(people: int, files: tuple[str, ...]) -> dict[tuple[str, str], int]:
+    factor = max(1, round(people / 10_000))
+    return {key: count * factor for key, count in SCALE_BAD_ROWS.items() if key[0] in files}
+
+
+def write_scale_registry(rows: pl.DataFrame, out: Path) -> dict[str, int]:
+    counts = {}
+    for file in SCALE_REGISTRY_FILES:
+        part = rows.filter(pl.col("file") == file).sort("order_key")
+        path = out / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if file == F_NX_REGISTRY:
+            write_ningxiang_registry(part, path)
+        elif file == F_DIBAO:
+            write_dibao(part, path)
+        elif file == S_FH_REGISTRY:
+            part.select(
+                序号=pl.int_range(1, pl.len() + 1),
+                **{
+                    "县(市、区)": "county_text",
+                    "乡(镇、街道)": "township_text",
+                    "行政村": "village_text",
+                },
+                户编号="household_key",
+                人员姓名="name_written",
+                公民身份号码="id_written",
+                人编号="person_key",
+                性别="sex",
+                出生日期="birth_text",
+                与户主关系="relation",
+                贫困户属性="category_text",
+                脱贫属性="exit_text",
+                是否在校生="student_text",
+            ).write_csv(path)
+        else:
+            part.select(
+                姓名="name_written",
+                身份证件号码="id_written",
+                县市区="county_text",
+                **{"乡镇(街道)": "township_text", "村": "village_text"},
+                区划代码="region_code",
+                对象类别="category_text",
+                人员状态="state_text",
+            ).write_parquet(path)
+        counts[file] = part.height
+    return counts
+
+
+def scale_roster_codes(seed: int, population: pl.DataFrame) -> pl.DataFrame:
+    """Every roster record as small codes, in file order (files by name) and numbered.
+
+    Strings are made chunk by chunk later: gathering ten million strings is what is slow.
+    """
+    rng = stage_rng(seed, "scale_rosters")
+    code = ROSTER_FILE_CODE
+    parts = []
+    for insurance, (name, rate) in enumerate(zip(INSURANCES, SCALE_OUTSIDER_RATES, strict=True)):
+        records = roster_record_codes(rng, population, insurance=name, outsider_rate=rate)
+        scheme = records["scheme_code"].to_numpy()
+        if name == "pension":
+            in_ningxiang = records["in_ningxiang"].to_numpy()
+            nx_or_fh = np.where(in_ningxiang, code[F_NX_PENSION], code[S_FH_PENSION])
+            file = np.where(scheme != 0, code[S_EMP_PENSION], nx_or_fh)
+        else:
+            file = np.where(scheme == 0, code[F_RES_MEDICAL], code[F_EMP_MEDICAL])
+        parts.append(
+            records.select(
+                "pid",
+                "in_ningxiang",
+                "enrolled_on",
+                pl.col("scheme_code").cast(pl.Int8),
+                pl.col("status_code").cast(pl.Int8),
+                insurance=pl.lit(insurance, dtype=pl.UInt8),
+                file_code=pl.Series(file.astype(np.uint8)),
+            )
+        )
+    records = pl.concat(parts)
+    file = records["file_code"].to_numpy()
+    order = np.lexsort((rng.permutation(records.height), file))
+    counts = np.bincount(file, minlength=len(SCALE_ROSTER_FILES))
+    within = np.arange(file.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return records[order].with_columns(within=pl.Series(within, dtype=pl.UInt32))
+
+
+def near_miss_kinds(rng: np.random.Generator, true_ids: pl.Series) -> np.ndarray:
+    """An ID damage code (1-based, ID_DAMAGE_RATES order) that leaves the ID near the truth."""
+    names = list(ID_DAMAGE_RATES)
+    choice = rng.integers(0, len(NEAR_MISS_ID_DAMAGE), true_ids.len())
+    kinds = np.array([names.index(k) + 1 for k in NEAR_MISS_ID_DAMAGE], dtype=np.int8)[choice]
+    # A number rounded by Excel cannot have ended in X.
+    ends_x = true_ids.str.ends_with("X").to_numpy()
+    kinds[ends_x & (kinds == names.index("id_excel_rounded") + 1)] = (
+        names.index("id_wrong_check") + 1
+    )
+    return kinds
+
+
+def mark_hard_cases(
+    seed: int, codes: pl.DataFrame, population: pl.DataFrame, people: int
+) -> pl.DataFrame:
+    """Pick and label the hard cases on roster records, and the quarantine rows.
+
+    Adds hard_case_bits (HC_BIT), _force_id / _force_name (see apply_damage), decoy_pid
+    (the registry person a trap record must not be matched to) and quarantine (code into
+    QUARANTINE_REASONS).
+    """
+    rng = stage_rng(seed, "scale_hard_cases")
+    n = codes.height
+    pid = codes["pid"].to_numpy().astype(np.int64)
+    bits = np.zeros(n, dtype=np.uint8)
+    force_id = np.full(n, -1, dtype=np.int8)
+    force_name = np.full(n, -1, dtype=np.int8)
+    decoy_pid = np.full(n, -1, dtype=np.int64)
+
+    # (a) Namesakes: same name, birth date and county; the registry person's record carries a
+    # near-miss ID and the other person's record a valid one.
+    key = ["name", "birth_date", "county_code"]
+    groups = (
+        population.lazy()
+        .select("pid", *key)
+        .group_by(key)
+        .agg("pid")
+        .filter(pl.col("pid").list.len() > 1, pl.col("pid").list.min() < people)
+        .select(group=pl.col("pid").list.min(), pid=pl.col("pid"))
+        .explode("pid")
+        .collect()
+    )
+    rows = (
+        codes.select("pid", "insurance")
+        .with_row_index("at")
+        .join(groups, on="pid", how="inner")
+        .sort("at")
+    )
+    candidates = (
+        rows.filter(pl.col("pid") < people, pl.col("pid").n_unique().over("group", "insurance") > 1)
+        .select("pid", "group", "insurance")
+        .unique()
+        .sort("pid", "insurance")
+    )
+    targets = (
+        candidates[rng.permutation(candidates.height)]
+        .unique(subset=["group", "insurance"], keep="first", maintain_order=True)
+        .head(hard_case_count(people))
+    )
+    in_case = rows.join(
+        targets.select("group", "insurance", target="pid"), on=["group", "insurance"]
+    ).sort("at")
+    target_at = in_case.filter(pl.col("pid") == pl.col("target"))["at"].to_numpy()
+    decoys = in_case.filter(pl.col("pid") != pl.col("target"))
+    decoy_at = decoys["at"].to_numpy()
+    bits[target_at] |= HC_BIT[HC_NAMESAKE]
+    force_id[target_at] = near_miss_kinds(rng, population["id"].gather(pid[target_at]))
+    force_name[target_at] = 0
+    bits[decoy_at] |= HC_BIT[HC_NAMESAKE_DECOY]
+    force_id[decoy_at] = 0
+    force_name[decoy_at] = 0
+    decoy_pid[decoy_at] = decoys["target"].to_numpy()
+
+    # (b) Re-issued numbers: every record of an outsider who carries a registry person's ID.
+    reissued_from = population["reissued_from"].to_numpy()[pid]
+    reissued = reissued_from >= 0
+    bits[reissued] |= HC_BIT[HC_REISSUED]
+    force_id[reissued] = 0
+    decoy_pid[reissued & (decoy_pid < 0)] = reissued_from[reissued & (decoy_pid < 0)]
+
+    # Quarantine rows: among records that are no hard case, written undamaged.
+    files = codes["file_code"].to_numpy()
+    plan = {
+        (ROSTER_FILE_CODE[file], reason): count
+        for (file, reason), count in scaled_bad_rows(people, SCALE_ROSTER_FILES).items()
+    }
+    reasons = pick_bad_rows(stage_rng(seed, "scale_bad_rows"), files, bits == 0, plan)
+    quarantine = np.zeros(n, dtype=np.uint8)
+    for code, reason in enumerate(QUARANTINE_REASONS[1:], start=1):
+        quarantine[reasons == reason] = code
+    force_id[quarantine > 0] = 0
+    force_name[quarantine > 0] = 0
+
+    # (c) Terminated records of registry people, next to an active record or alone.
+    status = codes["status_code"].to_numpy()
+    terminated = status >= FIRST_TERMINATED
+    own = (
+        pl.DataFrame(
+            {
+                "at": np.flatnonzero(pid < people),
+                "pid": pid[pid < people],
+                "insurance": codes["insurance"].to_numpy()[pid < people],
+                "terminated": terminated[pid < people] & (quarantine[pid < people] == 0),
+                "active": (~terminated & (quarantine == 0))[pid < people],
+            }
+        )
+        .with_columns(with_active=pl.col("active").any().over("pid", "insurance"))
+        .filter("terminated")
+    )
+    with_active = own["with_active"].to_numpy()
+    at = own["at"].to_numpy()
+    bits[at[with_active]] |= HC_BIT[HC_TERMINATED_WITH_ACTIVE]
+    bits[at[~with_active]] |= HC_BIT[HC_TERMINATED_ONLY]
+
+    return codes.with_columns(
+        hard_case_bits=pl.Series(bits),
+        _force_id=pl.Series(force_id),
+        _force_name=pl.Series(force_name),
+        decoy_pid=pl.Series(decoy_pid),
+        quarantine=pl.Series(quarantine),
+    )
+
+
+def hard_case_list(bits: pl.Expr) -> pl.Expr:
+    """HC_BIT bits → list of labels (empty list for none)."""
+    joined = pl.concat_str(
+        *(pl.when((bits & int(bit)) != 0).then(pl.lit(label)) for label, bit in HC_BIT.items()),
+        separator=",",
+        ignore_nulls=True,
+    )
+    return (
+        pl.when(joined == "")
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(joined.str.split(","))
+    )
+
+
+def region_values() -> tuple[str, ...]:
+    """参保地 / 统筹区 text, indexed by file code * 2 + in_ningxiang (as region_text())."""
+    values = []
+    for file in SCALE_ROSTER_FILES:
+        for county in (FENGHUANG, NINGXIANG):
+            if file == F_NX_PENSION:
+                values.append(COUNTY_NAMES[county])
+            elif file == S_FH_PENSION:
+                values.append(county)
+            else:
+                values.append(CITY_NAMES[county])
+    return tuple(values)
+
+
+SCALE_ROSTER_TRUTH_COLUMNS = (
+    "file",
+    "sheet",
+    "row",
+    "roster_person_no",
+    "person_uid",
+    "true_id",
+    "true_name",
+    "insurance",
+    "scheme",
+    "status",
+    "id_written",
+    "id_numeric",
+    "name_written",
+    "damage",
+    "expected_quarantine",
+    "hard_case",
+    "decoy_for",
+)
+
+
+def scale_roster_chunk(
+    seed: int, index: int, codes: pl.DataFrame, lookup: pl.DataFrame
+) -> pl.DataFrame:
+    """Damage, spoil and spell out one chunk of roster records (lookup row = pid)."""
+    pid = codes["pid"].to_numpy()
+    file_code = codes["file_code"].to_numpy().astype(np.int64)
+    insurance = codes["insurance"].to_numpy().astype(np.int64)
+    decoy = codes["decoy_pid"].to_numpy()
+    rows = pl.concat([codes, lookup[pid]], how="horizontal").with_columns(
+        file=decode(file_code, SCALE_ROSTER_FILES)
+    )
+    rows = apply_damage(seed, rows, stage=f"scale_roster_damage_{index}")
+    prefixes = tuple(ROSTER_NUMBER_PREFIX[file] for file in SCALE_ROSTER_FILES)
+    first_rows = np.array([FILE_SPECS[file].first_data_row for file in SCALE_ROSTER_FILES])
+    rows = rows.with_columns(
+        first_row=pl.Series(first_rows[file_code]),
+        prefix=decode(file_code, prefixes),
+        scheme=decode(
+            insurance * 3 + codes["scheme_code"].to_numpy(), PENSION_SCHEMES + MEDICAL_SCHEMES
+        ),
+        status=decode(codes["status_code"].to_numpy(), ROSTER_STATUSES),
+        insurance=decode(insurance, INSURANCES),
+        region_text=decode(file_code * 2 + codes["in_ningxiang"].to_numpy(), region_values()),
+        expected_quarantine=decode(codes["quarantine"].to_numpy(), QUARANTINE_REASONS),
+        decoy_for=pl.when(pl.Series(decoy >= 0)).then(
+            lookup["person_uid"].gather(np.maximum(decoy, 0))
+        ),
+    )
+    reason = pl.col("expected_quarantine")
+    number = (pl.col("within").cast(pl.Int64) + 1) * 7 + 10_000  # gaps, as after deletions
+    fenghuang = pl.col("file_code") == ROSTER_FILE_CODE[S_FH_PENSION]
+    enrolled = pl.col("enrolled_on")
+    return rows.select(
+        "file",
+        "file_code",
+        sheet=pl.lit(None, dtype=pl.String),
+        row=pl.col("within").cast(pl.Int64) + pl.col("first_row"),
+        roster_person_no=pl.col("prefix") + number.cast(pl.String).str.zfill(8),
+        person_uid="person_uid",
+        true_id="true_id",
+        true_name="true_name",
+        insurance="insurance",
+        scheme="scheme",
+        status=pl.when(reason == "unknown_status").then(pl.lit(UNKNOWN_STATUS)).otherwise("status"),
+        id_written="id_written",
+        id_numeric="id_numeric",
+        name_written=pl.when(reason == "missing_name").then(pl.lit(None)).otherwise("name_written"),
+        damage="damage",
+        expected_quarantine=reason,
+        hard_case=hard_case_list(pl.col("hard_case_bits")),
+        decoy_for="decoy_for",
+        region_text="region_text",
+        enrolled_text=pl.when(fenghuang)
+        .then(enrolled.dt.strftime("%Y%m%d"))
+        .otherwise(enrolled.dt.strftime("%Y-%m-%d")),
+    )
+
+
+class ChunkWriter:
+    """Appends chunks to CSV files (header once) and Parquet files (one row group a chunk)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.csv: dict[str, BinaryIO] = {}
+        self.parquet: dict[str, pq.ParquetWriter] = {}
+
+    def write(self, file: str, table: pl.DataFrame, encoding: str) -> None:
+        path = self.out / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if encoding == "parquet":
+            arrow = table.to_arrow()
+            if file not in self.parquet:
+                self.parquet[file] = pq.ParquetWriter(path, arrow.schema, compression="zstd")
+            self.parquet[file].write_table(arrow)
+            return
+        first = file not in self.csv
+        if first:
+            self.csv[file] = path.open("wb")
+            self.csv[file].write(BOM_ENCODINGS.get(encoding, (b"", encoding))[0])
+        table.write_csv(self.csv[file], include_header=first)
+
+    def close(self) -> None:
+        for handle in self.csv.values():
+            handle.close()
+        for writer in self.parquet.values():
+            writer.close()
+
+
+def coverage_truth(persons: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """One row per registry person per insurance: their own records and the traps near them."""
+    usable = pl.col("expected_quarantine").is_null()
+    active = ~pl.col("status").is_in([*TERMINATED_STATUSES, UNKNOWN_STATUS]) & usable
+    own = (
+        records.filter(pl.col("person_uid").is_not_null())
+        .group_by("person_uid", "insurance")
+        .agg(
+            roster_person_nos=pl.col("roster_person_no"),
+            statuses=pl.col("status"),
+            has_active_record=active.any(),
+            own_cases=pl.col("hard_case").list.explode(keep_nulls=False, empty_as_null=False),
+        )
+    )
+    traps = (
+        records.filter(pl.col("decoy_for").is_not_null())
+        .group_by(pl.col("decoy_for").alias("person_uid"), "insurance")
+        .agg(
+            decoy_roster_person_nos=pl.col("roster_person_no"),
+            reissued=pl.col("hard_case").list.contains(HC_REISSUED).any(),
+        )
+    )
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    return (
+        persons.select("person_uid")
+        .join(pl.DataFrame({"insurance": INSURANCES}), how="cross")
+        .join(own, on=["person_uid", "insurance"], how="left")
+        .join(traps, on=["person_uid", "insurance"], how="left")
+        .sort("person_uid", "insurance")
+        .select(
+            "person_uid",
+            "insurance",
+            roster_person_nos=pl.col("roster_person_nos").fill_null(empty),
+            statuses=pl.col("statuses").fill_null(empty),
+            has_active_record=pl.col("has_active_record").fill_null(False),
+            decoy_roster_person_nos=pl.col("decoy_roster_person_nos").fill_null(empty),
+            hard_case=pl.concat_list(
+                pl.col("own_cases").fill_null(empty).list.drop_nulls(),
+                pl.when(pl.col("reissued").fill_null(False))
+                .then(pl.lit([HC_REISSUED]))
+                .otherwise(empty),
+            ).list.unique(maintain_order=True),
+        )
+    )
+
+
+def generate_scale(
+    out: Path, people: int, ratio: float = 14.0, seed: int = 20171
+) -> dict[str, int]:
+    """Write benchmark-size extracts (CSV and Parquet only) with truth; return rows per file."""
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        report(f"{message} ({time.perf_counter() - started:.1f}s)")
+
+    villages = choose_villages(seed)
+    outsiders = scale_outsider_count(people, ratio)
+    population = build_population(seed, people, outsiders, villages)
+    pids = population["pid"]
+    if not (pids.is_sorted() and pids[0] == 0 and pids[-1] == population.height - 1):
+        raise RuntimeError("population rows are expected in pid order")
+    population = reissue_ids(stage_rng(seed, "scale_reissue"), population, people)
+    progress(f"built {people} registry people and {outsiders} outsiders")
+
+    counts: dict[str, int] = {}
+    truth = out / "truth"
+    truth.mkdir(parents=True, exist_ok=True)
+    persons = persons_truth(population)
+    reg_rows = scale_registry_rows(seed, population, people)
+    counts |= write_scale_registry(reg_rows, out)
+    for name, table in (
+        ("persons.parquet", persons),
+        ("registry_rows.parquet", registry_rows_truth(reg_rows)),
+    ):
+        table.write_parquet(truth / name)
+        counts[f"truth/{name}"] = table.height
+    del reg_rows
+    progress(f"wrote registry ({sum(counts[f] for f in SCALE_REGISTRY_FILES)} rows) and truth")
+
+    codes = mark_hard_cases(seed, scale_roster_codes(seed, population), population, people)
+    lookup = population.select("person_uid", true_id="id", true_name="name")
+    del population
+    progress(f"drew {codes.height} roster records and their hard cases")
+
+    writer = ChunkWriter(out)
+    kept = []
+    n_chunks = max(1, -(-codes.height // SCALE_CHUNK_ROWS))
+    bounds = np.linspace(0, codes.height, n_chunks + 1).round().astype(np.int64)
+    counts |= dict.fromkeys(SCALE_ROSTER_FILES, 0)
+    for index, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        chunk = scale_roster_chunk(seed, index, codes.slice(lo, hi - lo), lookup)
+        for file in SCALE_ROSTER_FILES:
+            part = chunk.filter(pl.col("file_code") == ROSTER_FILE_CODE[file])
+            if part.height or (index == n_chunks - 1 and counts[file] == 0):
+                encoding, layout = SCALE_ROSTER_LAYOUT[file]
+                writer.write(file, part.select(**layout), encoding)
+                counts[file] += part.height
+        writer.write(
+            "truth/roster_rows.parquet", chunk.select(SCALE_ROSTER_TRUTH_COLUMNS), "parquet"
+        )
+        kept.append(
+            chunk.filter(
+                pl.col("person_uid").is_not_null() | pl.col("decoy_for").is_not_null()
+            ).select(
+                "person_uid",
+                "decoy_for",
+                "insurance",
+                "roster_person_no",
+                "status",
+                "expected_quarantine",
+                "hard_case",
+            )
+        )
+        progress(f"wrote roster chunk {index + 1}/{n_chunks} ({chunk.height} rows)")
+    writer.close()
+    counts["truth/roster_rows.parquet"] = codes.height
+    coverage = coverage_truth(persons, pl.concat(kept))
+    coverage.write_parquet(truth / "coverage.parquet")
+    counts["truth/coverage.parquet"] = coverage.height
+    progress(f"wrote {codes.height} roster rows and the truth")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.sample_data", description=__doc__.splitlines()[0]
@@ -1842,6 +2594,17 @@ def main(argv: list[str] | None = None) -> int:
         "--bench", action="store_true", help="write benchmark-size files instead of the sample"
     )
     parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="benchmark-size extracts in CSV/Parquet only, rosters sized by --roster-ratio",
+    )
+    parser.add_argument(
+        "--roster-ratio",
+        type=float,
+        default=14.0,
+        help="--scale: roster rows per registry person, pension and medical together (default 14)",
+    )
+    parser.add_argument(
         "--rows", type=int, default=1_000_000, help="--bench: roster rows (default 1,000,000)"
     )
     parser.add_argument(
@@ -1851,8 +2614,16 @@ def main(argv: list[str] | None = None) -> int:
         help="--bench: registry xlsx rows (default 100,000)",
     )
     args = parser.parse_args(argv)
+    if args.bench and args.scale:
+        parser.error("--bench and --scale are different modes; pick one")
     if args.bench:
         generate_bench(args.out, args.rows, args.xlsx_rows, args.seed)
+    elif args.scale:
+        if args.people < 200:
+            parser.error("--scale needs --people of at least 200 so every hard case can occur")
+        if args.roster_ratio < 2:
+            parser.error("--roster-ratio must be at least 2 (registry people are insured too)")
+        generate_scale(args.out, args.people, args.roster_ratio, args.seed)
     else:
         if args.people < 50:
             parser.error("--people must be at least 50 so every file and damage kind can occur")

@@ -23,6 +23,11 @@ prepared as (
         left(coalesce(id_number, id_prefix15), 14) as prefix14,
         -- The first 15 digits as a number: float rounding can carry into them, by at most one.
         try_cast(left(coalesce(id_number, id_prefix15), 15) as bigint) as prefix15_number,
+        -- What a float left of digits 16-18: near 000 or 999 the first 15 may have carried.
+        case
+            when id_kind = 'precision_lost' and id_number is null
+                then try_cast(substr(id_clean, 16, 3) as integer)
+        end as float_tail,
         -- The first 17 characters as written, for near-miss comparison of damaged numbers.
         case
             when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')

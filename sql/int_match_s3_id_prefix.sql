@@ -1,6 +1,9 @@
 -- Stage 3: an ID whose digits Excel destroyed (a float rendering, a numeric cell, 000 after
--- rounding): only its first 15 digits survive, and float rounding can carry into them, so the
--- two numbers they spell may differ by one (…0417 9xx becomes …0418 0). The name decides.
+-- rounding): only its first 15 digits survive. Float rounding can carry into them, so the two
+-- numbers they spell may differ by one, but only in the direction the damaged number's tail
+-- allows: …0418 0xx may have been …0417 9xx, never …0419; a tail in the middle (…0418 5xx)
+-- cannot have carried at all. Without that rule a namesake born the same day whose sequence is
+-- one higher would be taken for the person. The name decides the rest.
 
 with people as (
 
@@ -53,6 +56,17 @@ pairs as (
             or records.id_kind = 'precision_lost')
         -- Two trusted IDs that differ belong to two people.
         and not (people.id_number is not null and records.id_number is not null)
+        and (
+            difference = 0
+            -- damaged minus other: +1 if the damaged value sits just above a boundary (tail
+            -- 0xx), -1 if just below one (tail 9xx); from whichever side is the damaged one.
+            or (people.float_tail is not null and records.float_tail is null and (
+                (difference = 1 and people.float_tail < 100)
+                or (difference = -1 and people.float_tail >= 900)))
+            or (records.float_tail is not null and people.float_tail is null and (
+                (difference = -1 and records.float_tail < 100)
+                or (difference = 1 and records.float_tail >= 900)))
+        )
 
 )
 

@@ -1,7 +1,8 @@
 -- Stage 4: a near-miss ID on one side: a wrong check character, one mistyped digit, or two
--- adjacent digits swapped, with the same name key. A typo touches one of the three segments of the
--- first 17 digits (address, birth date, sequence) and a swap at most two, so every such pair shares
--- its name and at least one whole segment: three equi-joins find them without comparing everyone.
+-- adjacent digits swapped, with the same name key. Cut the first 17 digits into four segments:
+-- address (6), year+month (6), day (2), sequence (3). A typo touches one segment and a swap at
+-- most two neighbours, so every such pair shares its name and two whole segments from one of the
+-- four combinations below: four selective equi-joins, never everyone against everyone.
 
 with people as (
 
@@ -18,22 +19,45 @@ records as (
 
 ),
 
+people_keys as (
+
+    select
+        identity,
+        name_key,
+        substr(first17, 7, 8) as birth_digits,                          -- damage in address or sequence
+        left(first17, 6) || substr(first17, 15, 3) as address_sequence,  -- damage in the date
+        left(first17, 12) as address_month,                             -- damage in day or sequence
+        substr(first17, 13, 5) as day_sequence                          -- damage in address or month
+    from people
+
+),
+
+record_keys as (
+
+    select
+        record_id,
+        name_key,
+        substr(first17, 7, 8) as birth_digits,
+        left(first17, 6) || substr(first17, 15, 3) as address_sequence,
+        left(first17, 12) as address_month,
+        substr(first17, 13, 5) as day_sequence
+    from records
+
+),
+
 segment_matches as (
 
-    select people.identity, records.record_id
-    from people inner join records
-        on people.name_key = records.name_key
-        and left(people.first17, 6) = left(records.first17, 6)
+    select p.identity, r.record_id
+    from people_keys as p inner join record_keys as r using (name_key, birth_digits)
     union
-    select people.identity, records.record_id
-    from people inner join records
-        on people.name_key = records.name_key
-        and substr(people.first17, 7, 8) = substr(records.first17, 7, 8)
+    select p.identity, r.record_id
+    from people_keys as p inner join record_keys as r using (name_key, address_sequence)
     union
-    select people.identity, records.record_id
-    from people inner join records
-        on people.name_key = records.name_key
-        and substr(people.first17, 15, 3) = substr(records.first17, 15, 3)
+    select p.identity, r.record_id
+    from people_keys as p inner join record_keys as r using (name_key, address_month)
+    union
+    select p.identity, r.record_id
+    from people_keys as p inner join record_keys as r using (name_key, day_sequence)
 
 ),
 

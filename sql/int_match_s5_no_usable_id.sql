@@ -38,7 +38,9 @@ pairs as (
         and people.place_stem in (records.region_stem, records.id_place_stem)
     semi join int_match_open_people as open
         on open.identity = people.identity and open.insurance = records.insurance
-    where people.id_number is null or records.id_number is null
+    -- "No usable ID": one side has not even 15 trustworthy digits. Where both have them, stage 3
+    -- already compared them, and digits that disagree mean two different people.
+    where people.prefix15_number is null or records.prefix15_number is null
 
 )
 

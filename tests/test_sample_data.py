@@ -375,3 +375,188 @@ def test_bench_mode_writes_exact_sizes(tmp_path: Path) -> None:
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[1][:2] == ("姓名", "证件号码")
     assert len(rows) == 2 + 400
+
+
+# ---------------------------------------------------------------------------------------------
+# --scale: benchmark-size extracts in fast formats, with labelled hard cases
+# ---------------------------------------------------------------------------------------------
+SCALE_PEOPLE = 2000
+SCALE_FILES = [*sd.SCALE_REGISTRY_FILES, *sd.SCALE_ROSTER_FILES]
+SCALE_TRUTH = ["persons", "registry_rows", "roster_rows", "coverage"]
+SCALE_CSV_ENCODING = {
+    sd.F_NX_REGISTRY: "gb18030",
+    sd.F_DIBAO: "utf-8-sig",
+    sd.F_EMP_MEDICAL: "utf-8-sig",
+}
+
+
+@pytest.fixture(scope="module")
+def scale(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scale")
+    sd.main(["--out", str(out), "--scale", "--people", str(SCALE_PEOPLE), "--seed", str(SEED)])
+    return out
+
+
+@pytest.fixture(scope="module")
+def scale_truth(scale: Path) -> dict[str, pl.DataFrame]:
+    return {name: pl.read_parquet(scale / "truth" / f"{name}.parquet") for name in SCALE_TRUTH}
+
+
+def read_scale_file(path: Path, file: str) -> pl.DataFrame:
+    if file.endswith(".parquet"):
+        return pl.read_parquet(path)
+    return read_csv(path, SCALE_CSV_ENCODING.get(file, "utf-8"), ",")
+
+
+def test_scale_writes_only_fast_formats(scale: Path) -> None:
+    written = {str(p.relative_to(scale)) for p in scale.rglob("*") if p.is_file()}
+    assert written == {*SCALE_FILES, *(f"truth/{name}.parquet" for name in SCALE_TRUTH)}
+    ningxiang = (scale / sd.F_NX_REGISTRY).read_bytes()
+    ningxiang.decode("gbk")
+    with pytest.raises(UnicodeDecodeError):
+        ningxiang.decode("utf-8")
+    assert (scale / sd.F_DIBAO).read_bytes().startswith(b"\xef\xbb\xbf")
+    (scale / sd.F_NX_PENSION).read_bytes().decode("utf-8")
+
+
+def test_scale_same_seed_gives_identical_files(scale: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    sd.main(["--out", str(again), "--scale", "--people", str(SCALE_PEOPLE), "--seed", str(SEED)])
+    for file in [*SCALE_FILES, *(f"truth/{name}.parquet" for name in SCALE_TRUTH)]:
+        assert (scale / file).read_bytes() == (again / file).read_bytes(), file
+
+
+def test_scale_truth_rows_match_the_files(
+    scale: Path, scale_truth: dict[str, pl.DataFrame]
+) -> None:
+    for kind, files in (
+        ("registry_rows", sd.SCALE_REGISTRY_FILES),
+        ("roster_rows", sd.SCALE_ROSTER_FILES),
+    ):
+        truth = scale_truth[kind]
+        assert set(truth["file"]) == set(files)
+        for file in files:
+            table = read_scale_file(scale / file, file)
+            expected = truth.filter(pl.col("file") == file).sort("row")
+            assert expected["row"].to_list() == list(range(2, table.height + 2)), file
+            id_col = next(c for c in table.columns if c in ID_HEADERS)
+            name_col = next(c for c in table.columns if c in NAME_HEADERS)
+            assert table[id_col].to_list() == expected["id_written"].to_list(), file
+            assert table[name_col].to_list() == expected["name_written"].to_list(), file
+    assert scale_truth["persons"].height == SCALE_PEOPLE
+    assert scale_truth["coverage"].height == 2 * SCALE_PEOPLE
+
+
+def test_scale_rosters_follow_the_ratio(scale_truth: dict[str, pl.DataFrame]) -> None:
+    roster = scale_truth["roster_rows"]
+    assert abs(roster.height / (14 * SCALE_PEOPLE) - 1) < 0.15, roster.height
+    pension_share = roster.filter(pl.col("insurance") == "pension").height / roster.height
+    assert 0.40 < pension_share < 0.50, pension_share
+    assert roster["person_uid"].null_count() > 0.8 * roster.height  # mostly outsiders
+    assert roster["roster_person_no"].is_unique().all()
+    assert (roster["roster_person_no"].str.len_chars() != 18).all()
+
+
+def test_scale_damage_is_the_sample_damage(scale_truth: dict[str, pl.DataFrame]) -> None:
+    rows = pl.concat(
+        [scale_truth[kind].select("damage", "expected_quarantine") for kind in SCALE_TRUTH[1:3]]
+    )
+    labels = set(rows["damage"].explode().drop_nulls())
+    assert labels == set(sd.ALL_DAMAGE_LABELS) - {sd.ID_NUMERIC_CELL}
+    reasons = set(rows["expected_quarantine"].drop_nulls())
+    assert reasons == {"missing_township", "unknown_category", "unknown_status", "missing_name"}
+
+
+def test_scale_every_hard_case_occurs(scale_truth: dict[str, pl.DataFrame]) -> None:
+    roster = scale_truth["roster_rows"]
+    counts = dict(roster["hard_case"].explode().drop_nulls().value_counts().iter_rows())
+    assert set(counts) == set(sd.HARD_CASE_LABELS)
+    for label in sd.HARD_CASE_LABELS:
+        assert counts[label] >= sd.MIN_PER_DAMAGE_KIND, (label, counts)
+    for label in (sd.HC_NAMESAKE, sd.HC_REISSUED):
+        people = roster.filter(pl.col("hard_case").list.contains(label))
+        share = people.select(pl.coalesce("person_uid", "decoy_for")).n_unique() / SCALE_PEOPLE
+        assert 0.002 <= share <= 0.01, (label, share)
+
+
+def test_scale_namesakes_are_near_misses_next_to_a_valid_twin(
+    scale_truth: dict[str, pl.DataFrame],
+) -> None:
+    persons = scale_truth["persons"].select("person_uid", "id", "name", "birth_date", "county")
+    roster = scale_truth["roster_rows"]
+    near_miss = roster.filter(pl.col("hard_case").list.contains(sd.HC_NAMESAKE))
+    assert near_miss["person_uid"].null_count() == 0
+    assert (near_miss["id_written"] != near_miss["true_id"]).all()
+    assert near_miss["damage"].list.set_intersection(list(sd.NEAR_MISS_ID_DAMAGE)).list.len().min()
+    assert (near_miss["name_written"] == near_miss["true_name"]).all()
+    decoys = roster.filter(pl.col("hard_case").list.contains(sd.HC_NAMESAKE_DECOY)).join(
+        persons, left_on="decoy_for", right_on="person_uid"
+    )
+    assert decoys.height >= near_miss["person_uid"].n_unique()
+    assert (decoys["true_name"] == decoys["name"]).all()
+    assert (decoys["id_written"] == decoys["true_id"]).all()
+    assert (decoys["true_id"] != decoys["id"]).all()
+    birth = decoys["true_id"].str.slice(6, 8)
+    assert (birth == decoys["birth_date"].dt.strftime("%Y%m%d")).all()
+    # Every target has a decoy in the same insurance.
+    pairs = near_miss.select("person_uid", "insurance").unique()
+    trapped = decoys.select(person_uid="decoy_for", insurance="insurance").unique()
+    assert pairs.join(trapped, on=["person_uid", "insurance"], how="anti").height == 0
+
+
+def test_scale_outsider_ids_equal_registry_ids_only_when_reissued(
+    scale_truth: dict[str, pl.DataFrame],
+) -> None:
+    persons = scale_truth["persons"].select("person_uid", "id", "name")
+    roster = scale_truth["roster_rows"]
+    outsiders = roster.filter(pl.col("person_uid").is_null())
+    shares_id = outsiders["true_id"].is_in(persons["id"].implode())
+    reissued = outsiders["hard_case"].list.contains(sd.HC_REISSUED)
+    assert shares_id.sum() >= sd.MIN_PER_DAMAGE_KIND
+    assert (shares_id == reissued).all()
+    twins = outsiders.filter(reissued).join(persons, left_on="decoy_for", right_on="person_uid")
+    assert twins.height == reissued.sum()
+    assert (twins["true_id"] == twins["id"]).all()
+    assert (twins["id_written"] == twins["true_id"]).all()
+    assert (twins["true_name"] != twins["name"]).all()
+    # Outsiders' own numbers are distinct: one name a number, at most two records an insurance.
+    per_id = (
+        outsiders.filter(~reissued)
+        .group_by("true_id", "insurance")
+        .agg(pl.len(), names=pl.col("true_name").n_unique())
+    )
+    assert per_id["len"].max() <= 2 and per_id["names"].max() == 1
+
+
+def test_scale_coverage_lists_each_persons_records(scale_truth: dict[str, pl.DataFrame]) -> None:
+    roster = scale_truth["roster_rows"]
+    coverage = scale_truth["coverage"]
+    own = roster.filter(pl.col("person_uid").is_not_null())
+    listed = coverage.select("person_uid", "insurance", "roster_person_nos").explode(
+        "roster_person_nos"
+    )
+    assert listed["roster_person_nos"].drop_nulls().sort().to_list() == (
+        own["roster_person_no"].sort().to_list()
+    )
+    # A person on a terminated-only record has no active record.
+    only = own.filter(pl.col("hard_case").list.contains(sd.HC_TERMINATED_ONLY)).select(
+        "person_uid", "insurance"
+    )
+    joined = only.unique().join(coverage, on=["person_uid", "insurance"])
+    assert joined.height > 0 and not joined["has_active_record"].any()
+    with_active = own.filter(pl.col("hard_case").list.contains(sd.HC_TERMINATED_WITH_ACTIVE))
+    joined = (
+        with_active.select("person_uid", "insurance")
+        .unique()
+        .join(coverage, on=["person_uid", "insurance"])
+    )
+    assert joined.height > 0 and joined["has_active_record"].all()
+    labels = set(coverage["hard_case"].explode().drop_nulls())
+    assert {sd.HC_NAMESAKE, sd.HC_REISSUED, sd.HC_TERMINATED_ONLY} <= labels
+
+
+def test_scale_people_appear_on_two_lists(scale_truth: dict[str, pl.DataFrame]) -> None:
+    rows = scale_truth["registry_rows"]
+    per_person = rows.group_by("person_uid").agg(pl.col("file").n_unique())
+    assert (per_person["file"] >= 2).any()
+    assert per_person.height == SCALE_PEOPLE

@@ -10,7 +10,8 @@ clearly different, turns the pair into a conflict for review.
 
 A pair is written off automatically only when its score reaches `auto_match` and none of the
 guards holds (see `_automatic_allowed`); otherwise it is reviewed when it reaches `review` (or
-shares an ID number, however different the name), and dropped below that.
+shares an ID number, however different the name), and dropped below that. Name-only pairs are
+proposed for review only when the name is unique in the registry and points at one roster person.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pipelines.match.candidates import CANDIDATE_SCHEMA
 from pipelines.normalise.names import name_similarity
 
 ID_ROUTES = ("exact_id", "upgraded_id")
+# Routes whose ID digits single the person out (address code included, so 参保地 adds nothing).
+_ID_DIGIT_ROUTES = (*ID_ROUTES, "id_prefix", "near_miss_id")
 _FREQUENCY_FOR_FULL_PENALTY = 100  # a name shared by this many registry people is "common"
 
 _ID_EVIDENCE_TEXT = {
@@ -45,20 +48,22 @@ def _name_score(pairs: pl.DataFrame) -> pl.Series:
 
 
 def _common_name_penalty(config: Config) -> pl.Expr:
-    """0 for a unique name, rising with log10(frequency) to the full penalty at 100 namesakes."""
+    """0 for a unique name, rising with log10(frequency) to the full penalty at 100 namesakes.
+
+    Where ID digits already single the person out (stages 3 and 4), the name only confirms
+    them, so agreeing on a common name costs less than where the name is the main evidence.
+    """
+    m = config.matching
     commonness = (
         pl.col("name_frequency").cast(pl.Float64).log10()
         / pl.lit(_FREQUENCY_FOR_FULL_PENALTY).log10()
     ).clip(0, 1)
-    return commonness * config.matching.common_name_penalty
+    full = pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES)).then(m.common_name_penalty_with_id)
+    return commonness * full.otherwise(m.common_name_penalty)
 
 
 def _disagreement_factor(column: str, factor: float) -> pl.Expr:
     return pl.when(pl.col(column).eq(False)).then(factor).otherwise(1.0)
-
-
-# Routes whose ID digits already carry the address code, so 参保地 adds nothing.
-_ID_DIGIT_ROUTES = ("exact_id", "upgraded_id", "id_prefix", "near_miss_id")
 
 
 def _explained(agrees: str, damaged: str) -> pl.Expr:
@@ -113,7 +118,7 @@ def _automatic_allowed(config: Config) -> pl.Expr:
             # The birth date must agree, unless the typo is in its digits; then the sex must.
             pl.when(pl.col("birth_digits_damaged"))
             .then(_sex_agrees().eq(True))
-            .otherwise(_birth_agrees().eq(True) & _sex_agrees().ne(False))
+            .otherwise(_birth_agrees().eq(True) & _sex_agrees().ne_missing(False))
         )
         .when(pl.col("method") == "no_usable_id")
         .then(
@@ -194,6 +199,13 @@ def score_pairs(pairs: pl.DataFrame, config: Config) -> pl.DataFrame:
         decision=pl.when(_automatic_allowed(config))
         .then(pl.lit("match"))
         # The same ID under another name is shown, whatever its score: someone must look.
+        # A name alone, shared by several registry people or pointing at several roster people,
+        # says nothing: proposing it would only send townships after strangers.
+        .when(
+            (pl.col("method") == "name_only")
+            & ((pl.col("name_frequency") > 1) | (pl.col("owners_for_person") > 1))
+        )
+        .then(pl.lit("no_match"))
         .when((pl.col("score") >= m.review) | pl.col("method").is_in(ID_ROUTES))
         .then(pl.lit("review"))
         .otherwise(pl.lit("no_match"))
