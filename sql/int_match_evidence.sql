@@ -41,6 +41,9 @@ evidence as (
         end as place_agrees,
         coalesce(blocks.people_in_block, 1) as people_in_block,
         coalesce(frequency.name_frequency, 1) as name_frequency,
+        -- Strangers expected to share the name in the person's birth-day crowd.
+        coalesce(frequency.name_share, 0) * coalesce(births.people_born_that_day, 1)
+            as expected_namesakes,
         -- Records of one real person share a trusted ID, the 14 certain characters of a
         -- float-damaged one, or at least the first 17 characters as written.
         coalesce(
@@ -59,6 +62,10 @@ evidence as (
         and blocks.place_stem = people.place_stem
     left join int_name_frequency as frequency
         on frequency.name_key = people.name_key
+    left join int_birth_blocks as births
+        on births.birth_date = people.birth_date
+        and births.sex = people.sex
+        and births.place_stem = people.place_stem
 
 )
 

@@ -181,12 +181,19 @@ def test_no_id_matches_on_birth_sex_county_and_a_rare_name(tmp_path: Path, confi
 
 
 def test_no_id_with_a_common_name_goes_to_review(tmp_path: Path, config: Config) -> None:
+    """Many 王伟 in the registry and a crowd of men born the same day in the county: a stranger
+    could well share the name, so agreeing on it is not enough to write anyone off."""
     namesakes = [person("王伟", valid_id(f"430124{1940 + i}0202{i % 10}13")) for i in range(40)]
+    same_day = [
+        record(f"C{i}", f"路人{i:03d}", valid_id(f"43012419800303{i:03d}"))
+        for i in range(1, 400, 2)
+        if i != 113
+    ]  # odd sequences: men, not R1
     con = run(
         tmp_path,
         config,
         [person("王伟", "", sex="男", birth="1980-03-03"), *namesakes],
-        [record("R1", "王伟", valid_id("43012419800303113"))],
+        [record("R1", "王伟", valid_id("43012419800303113")), *same_day],
     )
     pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
     assert (pair["method"], pair["decision"]) == ("no_usable_id", "review")

@@ -56,7 +56,13 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
         counties_2017=str(REFERENCE_DIR / "hunan_counties_2017.csv"),
         code_history=str(REFERENCE_DIR / "hunan_division_codes_history_1980_2019.csv"),
     )
-    for name in ("int_match_people", "int_match_records", "int_match_blocks", "int_name_frequency"):
+    for name in (
+        "int_match_people",
+        "int_match_records",
+        "int_match_blocks",
+        "int_name_frequency",
+        "int_birth_blocks",
+    ):
         materialise(con, name)
     table_from_frame(con, "int_match_candidates", pl.DataFrame(schema=CANDIDATE_SCHEMA))
 

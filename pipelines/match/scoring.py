@@ -1,7 +1,8 @@
 """Scoring and deciding candidate pairs: one vectorised pass per cascade stage.
 
 score = route weight × name similarity
-        − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name)
+        − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name,
+          in proportion to the namesakes expected among people born the same day in the county)
         − 0.02 when the first 15 ID digits differ by a rounding carry (stage 3)
         × factor for each of birth date / sex / place that disagrees
 
@@ -25,7 +26,7 @@ from pipelines.normalise.names import name_similarity
 ID_ROUTES = ("exact_id", "upgraded_id")
 # Routes whose ID digits single the person out (address code included, so 参保地 adds nothing).
 _ID_DIGIT_ROUTES = (*ID_ROUTES, "id_prefix", "near_miss_id")
-_FREQUENCY_FOR_FULL_PENALTY = 100  # a name shared by this many registry people is "common"
+_EXPECTED_NAMESAKES_FOR_FULL_PENALTY = 0.05
 
 _ID_EVIDENCE_TEXT = {
     "same_id": "身份证号一致",
@@ -48,16 +49,15 @@ def _name_score(pairs: pl.DataFrame) -> pl.Series:
 
 
 def _common_name_penalty(config: Config) -> pl.Expr:
-    """0 for a unique name, rising with log10(frequency) to the full penalty at 100 namesakes.
+    """Term-frequency adjustment: how many strangers would share this name in the person's crowd.
 
-    Where ID digits already single the person out (stages 3 and 4), the name only confirms
-    them, so agreeing on a common name costs less than where the name is the main evidence.
+    expected namesakes = (roster people born that day, same sex, same county) × (the name's share
+    of the registry). Zero for a unique name in a thin crowd; the full penalty once one namesake
+    in twenty crowds is expected (王伟 in a big county). Where ID digits already single the person
+    out (stages 3 and 4) the name only confirms them, so the full penalty there is smaller.
     """
     m = config.matching
-    commonness = (
-        pl.col("name_frequency").cast(pl.Float64).log10()
-        / pl.lit(_FREQUENCY_FOR_FULL_PENALTY).log10()
-    ).clip(0, 1)
+    commonness = (pl.col("expected_namesakes") / _EXPECTED_NAMESAKES_FOR_FULL_PENALTY).clip(0, 1)
     full = pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES)).then(m.common_name_penalty_with_id)
     return commonness * full.otherwise(m.common_name_penalty)
 
