@@ -17,14 +17,19 @@ with registry_people as (
 
 roster_ids as (
 
+    -- Only blocks a registry person sits in are ever looked up.
     select distinct
-        name_key,
-        birth_date,
-        coalesce(region_stem, id_place_stem) as place_stem,
-        id_number
+        records.name_key,
+        records.birth_date,
+        coalesce(records.region_stem, records.id_place_stem) as place_stem,
+        records.id_number
 
-    from int_match_records
-    where name_key is not null and birth_date is not null and id_number is not null
+    from int_match_records as records
+    semi join registry_people
+        on registry_people.name_key = records.name_key
+        and registry_people.birth_date = records.birth_date
+        and registry_people.place_stem = coalesce(records.region_stem, records.id_place_stem)
+    where records.id_number is not null
 
 ),
 

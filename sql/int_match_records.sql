@@ -3,56 +3,67 @@
 
 with records as (
 
-    select * from stg_roster_records
+    select
+        *,
+        regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]') as has_18_characters,
+        regexp_full_match(region, '[0-9]{6,12}') as region_is_code
+
+    from stg_roster_records
 
 ),
 
 county_codes as (
 
-    select * from stg_county_codes
+    select code, min(stem) as stem from stg_county_codes group by code
 
 ),
 
 prepared as (
 
     select
-        record_id,
-        insurance,
-        status_group,
-        id_number,
-        id_kind,
-        left(coalesce(id_number, id_prefix15), 14) as prefix14,
+        records.record_id,
+        records.insurance,
+        records.status_group,
+        records.id_number,
+        records.id_kind,
+        left(coalesce(records.id_number, records.id_prefix15), 14) as prefix14,
         -- The first 15 digits as a number: float rounding can carry into them, by at most one.
-        try_cast(left(coalesce(id_number, id_prefix15), 15) as bigint) as prefix15_number,
+        try_cast(left(coalesce(records.id_number, records.id_prefix15), 15) as bigint)
+            as prefix15_number,
         -- What a float left of digits 16-18: near 000 or 999 the first 15 may have carried.
         case
-            when id_kind = 'precision_lost' then try_cast(substr(id_clean, 16, 3) as integer)
+            when records.id_kind = 'precision_lost'
+                then try_cast(substr(records.id_clean, 16, 3) as integer)
         end as float_tail,
+        -- The first 17 characters as written, for near-miss comparison of damaged numbers.
         case
-            when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')
-                then left(coalesce(id_number, id_clean), 17)
+            when records.has_18_characters
+                then left(coalesce(records.id_number, records.id_clean), 17)
         end as first17,
-        id_birth_date as birth_date,
+        records.id_birth_date as birth_date,
         -- The sex digit survives a damaged birth date, so read it even when the ID is invalid
         -- (but not after a float destroyed the tail: that digit is noise).
         coalesce(
-            id_sex,
+            records.id_sex,
             case
-                when id_kind = 'invalid' and regexp_full_match(id_clean, '[0-9]{17}[0-9X]')
+                when records.id_kind = 'invalid' and records.has_18_characters
                     then case
-                        when substr(id_clean, 17, 1)::integer % 2 = 1 then '男' else '女'
+                        when substr(records.id_clean, 17, 1)::integer % 2 = 1 then '男' else '女'
                     end
             end
         ) as sex,
-        (select min(stem) from county_codes where code = left(id_prefix15, 6)) as id_place_stem,
+        id_county.stem as id_place_stem,
         case
-            when regexp_full_match(region, '[0-9]{6,12}')
-                then (select min(stem) from county_codes where code = left(region, 6))
-            else regexp_replace(region, '(自治县|县|市|区|特区|管理区)$', '')
+            when records.region_is_code then region_county.stem
+            else regexp_replace(records.region, '(自治县|县|市|区|特区|管理区)$', '')
         end as region_stem,
-        name_key
+        records.name_key
 
     from records
+    left join county_codes as id_county
+        on id_county.code = left(records.id_prefix15, 6)
+    left join county_codes as region_county
+        on records.region_is_code and region_county.code = left(records.region, 6)
 
 )
 

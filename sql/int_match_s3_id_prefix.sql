@@ -15,22 +15,39 @@ with people as (
 records as (
 
     select * from int_match_records
-    semi join int_match_open_records using (record_id)
+    anti join int_match_claimed_records using (record_id)
     where prefix15_number is not null
+
+),
+
+-- The damaged side proposes the three numbers its true first 15 digits could spell; the other
+-- side is looked up by equality, so each join stays a hash join from a short list.
+-- difference is always the person's number minus the record's.
+damaged_people_numbers as (
+
+    select identity, prefix15_number + shift as wanted, -shift as difference
+    from people, unnest([-1, 0, 1]) as shifts(shift)
+    where id_kind = 'precision_lost' and id_number is null
+
+),
+
+damaged_record_numbers as (
+
+    select record_id, prefix15_number + shift as wanted, shift as difference
+    from records, unnest([-1, 0, 1]) as shifts(shift)
+    where id_kind = 'precision_lost'
 
 ),
 
 within_one as (
 
-    -- Three equi-joins rather than one range join: each stays a hash join at any size.
-    select people.identity, records.record_id, 0 as difference
-    from people inner join records on people.prefix15_number = records.prefix15_number
-    union all
-    select people.identity, records.record_id, 1
-    from people inner join records on people.prefix15_number = records.prefix15_number + 1
-    union all
-    select people.identity, records.record_id, -1
-    from people inner join records on people.prefix15_number = records.prefix15_number - 1
+    select damaged.identity, records.record_id, damaged.difference
+    from damaged_people_numbers as damaged
+    inner join records on records.prefix15_number = damaged.wanted
+    union
+    select people.identity, damaged.record_id, damaged.difference
+    from damaged_record_numbers as damaged
+    inner join people on people.prefix15_number = damaged.wanted
 
 ),
 

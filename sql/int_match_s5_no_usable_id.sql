@@ -13,7 +13,7 @@ with people as (
 records as (
 
     select * from int_match_records
-    semi join int_match_open_records using (record_id)
+    anti join int_match_claimed_records using (record_id)
     where birth_date is not null
 
 ),

@@ -12,29 +12,42 @@ with people as (
 records as (
 
     select * from int_match_records
-    semi join int_match_open_records using (record_id)
+    anti join int_match_claimed_records using (record_id)
     where name_key is not null
+
+),
+
+same_name_and_place as (
+
+    -- Split by which side lacks the birth date, so each join starts from a short list.
+    select people.identity, records.record_id, records.insurance
+    from people
+    inner join records
+        on people.name_key = records.name_key
+        and people.place_stem in (records.region_stem, records.id_place_stem)
+    where people.birth_date is null
+    union
+    select people.identity, records.record_id, records.insurance
+    from (select * from records where birth_date is null) as records
+    inner join people
+        on people.name_key = records.name_key
+        and people.place_stem in (records.region_stem, records.id_place_stem)
 
 ),
 
 pairs as (
 
     select
-        people.identity,
-        records.record_id,
-        records.insurance,
+        identity,
+        record_id,
+        insurance,
         'name_only' as method,
         'no_id' as id_evidence,
         false as birth_digits_damaged,
         false as sex_digit_damaged
 
-    from people
-    inner join records
-        on people.name_key = records.name_key
-        and people.place_stem in (records.region_stem, records.id_place_stem)
-    semi join int_match_open_people as open
-        on open.identity = people.identity and open.insurance = records.insurance
-    where people.birth_date is null or records.birth_date is null
+    from same_name_and_place
+    semi join int_match_open_people as open using (identity, insurance)
 
 )
 

@@ -70,7 +70,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
 def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config) -> int:
     """Propose, score and record one stage's pairs; return how many were kept."""
     materialise(con, "int_match_open_people")
-    materialise(con, "int_match_open_records")
+    materialise(con, "int_match_claimed_records")
     materialise(con, stage, as_table="int_match_stage_pairs")
     scored = score_pairs(query(con, "int_match_evidence"), config)
     con.register("_scored", scored)

@@ -42,10 +42,14 @@ _ID_EVIDENCE_TEXT = {
 
 
 def _name_score(pairs: pl.DataFrame) -> pl.Series:
-    scores = name_similarity(
-        pairs.get_column("registry_name_key"), pairs.get_column("roster_name_key")
-    )
-    return pl.Series("name_score", scores).fill_nan(0.0)
+    """Name similarity; equal keys (most pairs of the exact-ID stage) need no scoring at all."""
+    left, right = pairs.get_column("registry_name_key"), pairs.get_column("roster_name_key")
+    differ = (left != right).fill_null(True)
+    scores = pl.Series("name_score", [1.0] * pairs.height, dtype=pl.Float64)
+    if differ.any():
+        scored = name_similarity(left.filter(differ), right.filter(differ))
+        scores = scores.scatter(differ.arg_true(), pl.Series(scored).fill_nan(0.0))
+    return scores
 
 
 def _common_name_penalty(config: Config) -> pl.Expr:
