@@ -35,15 +35,22 @@ def materialise(
     con.execute(sql, params or None).fetchall()
 
 
-def table_from_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Keep a polars frame computed in Python as temp table `name`."""
+def _from_frame(con: duckdb.DuckDBPyConnection, statement: str, frame: pl.DataFrame) -> None:
     con.register("_incoming_frame", frame)
     try:
-        con.execute(
-            f"create or replace temp table {name} as select * from _incoming_frame"
-        ).fetchall()
+        con.execute(statement).fetchall()
     finally:
         con.unregister("_incoming_frame")
+
+
+def table_from_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Keep a polars frame computed in Python as temp table `name`."""
+    _from_frame(con, f"create or replace temp table {name} as select * from _incoming_frame", frame)
+
+
+def append_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Append a polars frame computed in Python to table `name` (same columns, same order)."""
+    _from_frame(con, f"insert into {name} select * from _incoming_frame", frame)
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from pipelines.match.candidates import CANDIDATE_SCHEMA
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import REFERENCE_DIR
 from pipelines.stage import StagedInputs
-from pipelines.warehouse import materialise, query, table_from_frame
+from pipelines.warehouse import append_frame, materialise, query, table_from_frame
 
 log = get_logger(__name__)
 
@@ -73,11 +73,7 @@ def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config) -> in
     materialise(con, "int_match_claimed_records")
     materialise(con, stage, as_table="int_match_stage_pairs")
     scored = score_pairs(query(con, "int_match_evidence"), config)
-    con.register("_scored", scored)
-    try:
-        con.execute("insert into int_match_candidates select * from _scored").fetchall()
-    finally:
-        con.unregister("_scored")
+    append_frame(con, "int_match_candidates", scored)
     return scored.height
 
 
