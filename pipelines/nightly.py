@@ -1,5 +1,6 @@
 """The nightly reconciliation as plain functions: stage → people → match → coverage → ledger →
-reports. The Prefect flow and the command line both call `run_nightly`."""
+reports. The command line calls `run_nightly`; the Prefect flow (issue 6) is to wrap these same
+steps as tasks rather than re-implement them."""
 
 from __future__ import annotations
 

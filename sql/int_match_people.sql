@@ -28,6 +28,9 @@ prepared as (
             when id_kind = 'precision_lost' and id_number is null
                 then try_cast(substr(id_clean, 16, 3) as integer)
         end as float_tail,
+        -- A trusted ID's digits 16-17 (18 is the check character, maybe X): whether rounding it
+        -- to 15 digits could have carried.
+        case when id_number is not null then substr(id_number, 16, 2)::integer end as trusted_tail,
         -- The first 17 characters as written, for near-miss comparison of damaged numbers.
         case
             when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')

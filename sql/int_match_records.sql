@@ -35,6 +35,9 @@ prepared as (
             when records.id_kind = 'precision_lost'
                 then try_cast(substr(records.id_clean, 16, 3) as integer)
         end as float_tail,
+        case
+            when records.id_number is not null then substr(records.id_number, 16, 2)::integer
+        end as trusted_tail,
         -- The first 17 characters as written, for near-miss comparison of damaged numbers.
         case
             when records.has_18_characters

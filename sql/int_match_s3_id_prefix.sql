@@ -75,14 +75,17 @@ pairs as (
         and not (people.id_number is not null and records.id_number is not null)
         and (
             difference = 0
-            -- damaged minus other: +1 if the damaged value sits just above a boundary (tail
-            -- 0xx), -1 if just below one (tail 9xx); from whichever side is the damaged one.
-            or (people.float_tail is not null and records.float_tail is null and (
-                (difference = 1 and people.float_tail < 100)
-                or (difference = -1 and people.float_tail >= 900)))
-            or (records.float_tail is not null and people.float_tail is null and (
-                (difference = -1 and records.float_tail < 100)
-                or (difference = 1 and records.float_tail >= 900)))
+            -- Damaged minus trusted = +1: the damaged value sits just above a boundary (tail
+            -- 0xx) and the true digits 16-17 were high enough to round up (>= 50).
+            -- Damaged minus trusted = -1: a float just below a boundary (tail 9xx) from true
+            -- digits just above it (16-17 < 10). Both sides must say so, or there was no carry.
+            or (people.float_tail is not null and records.trusted_tail is not null and (
+                (difference = 1 and people.float_tail < 100 and records.trusted_tail >= 50)
+                or (difference = -1 and people.float_tail >= 900
+                    and records.trusted_tail < 10)))
+            or (records.float_tail is not null and people.trusted_tail is not null and (
+                (difference = -1 and records.float_tail < 100 and people.trusted_tail >= 50)
+                or (difference = 1 and records.float_tail >= 900 and people.trusted_tail < 10)))
         )
 
 )

@@ -4,7 +4,7 @@
 --     main name, in which case ID + name key is;
 --   * a row whose ID is missing or damaged takes the trusted ID of exactly one other row with the
 --     same name, birth date and village (the same person in another list). Where the damaged ID
---     still shows its address and birth date, they must agree too. Two candidates (namesakes born
+--     still shows its first 15 digits, they must agree too. Two candidates (namesakes born
 --     the same day in one village) mean no merge: a wrong merge would hide a person;
 --   * otherwise name + birth date + place, and with no birth date the row stands alone.
 
@@ -16,10 +16,7 @@ with rows as (
         case
             when id_number is not null then id_birth_date
             else coalesce(birth_date_given, id_birth_date)
-        end as known_birth_date,
-        -- Address code + birth date: the part of a damaged ID that is still trustworthy (the
-        -- 15th character of a float-damaged ID can be off by one).
-        left(id_prefix15, 14) as id_prefix14
+        end as known_birth_date
 
     from stg_registry_rows
 
@@ -44,7 +41,9 @@ same_person_candidates as (
         and rows.county = trusted_rows.county
         and rows.township = trusted_rows.township
         and rows.village = trusted_rows.village
-        and (rows.id_prefix14 is null or rows.id_prefix14 = left(trusted_rows.id_number, 14))
+        -- All 15 surviving digits must agree: namesakes born the same day in one county share
+        -- the first 14.
+        and (rows.id_prefix15 is null or rows.id_prefix15 = left(trusted_rows.id_number, 15))
 
 ),
 

@@ -126,7 +126,9 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         )
         .when(pl.col("method") == "no_usable_id")
         .then(
-            pl.col("birth_agrees").eq(True)
+            # With no ID at all, a stranger sharing the name must be all but impossible.
+            (pl.col("expected_namesakes") < m.no_id_max_expected_namesakes)
+            & pl.col("birth_agrees").eq(True)
             & pl.col("sex_agrees").eq(True)
             & pl.col("place_agrees").eq(True)
             & (pl.col("registry_name_key") == pl.col("roster_name_key"))
