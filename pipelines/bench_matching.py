@@ -21,9 +21,8 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Config
-from pipelines.coverage import compute_coverage
-from pipelines.match import MatchTimings, match_rosters
-from pipelines.people import build_registry_people
+from pipelines.match import MatchTimings
+from pipelines.nightly import reconcile
 from pipelines.stage import reset_work_dir, stage_inputs
 from pipelines.warehouse import open_work_db
 
@@ -39,22 +38,13 @@ class MatchingRun:
 
 def run_matching(input_dir: Path, config: Config, as_of: dt.date, work_dir: Path) -> MatchingRun:
     """Stage, build people, match and derive coverage, timing each step; nothing is committed."""
-    seconds: dict[str, float] = {}
     reset_work_dir(work_dir)
     started = time.perf_counter()
     staged = stage_inputs(input_dir, config, as_of, work_dir)
-    seconds["stage"] = time.perf_counter() - started
+    staging_seconds = time.perf_counter() - started
     con = open_work_db(config, work_dir)
-    started = time.perf_counter()
-    build_registry_people(con, staged, config, as_of)
-    seconds["people"] = time.perf_counter() - started
-    started = time.perf_counter()
-    timings = match_rosters(con, staged, config)
-    seconds["match"] = time.perf_counter() - started
-    started = time.perf_counter()
-    compute_coverage(con, config)
-    seconds["coverage"] = time.perf_counter() - started
-    return MatchingRun(con, seconds, timings)
+    done = reconcile(con, staged, config, as_of)
+    return MatchingRun(con, {"stage": staging_seconds, **done.seconds}, done.match_timings)
 
 
 def _owners(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from pipelines.config import Config
 from pipelines.coverage import compute_coverage
 from pipelines.ledger import RunInfo, attach_ledger, commit_run
 from pipelines.log import get_logger
-from pipelines.match import match_rosters
+from pipelines.match import MatchTimings, match_rosters
 from pipelines.paths import INTERIM_DIR
 from pipelines.people import build_registry_people
 from pipelines.reporting.township import write_township_workbooks
@@ -95,6 +96,34 @@ def _summarise(con: duckdb.DuckDBPyConnection, result: RunResult) -> None:
     ).fetchall()
 
 
+@dataclass
+class Reconciliation:
+    """What deriving coverage produced besides its tables, and how long each step took."""
+
+    id_conflicts: int
+    match_timings: MatchTimings
+    seconds: dict[str, float]
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection, staged: StagedInputs, config: Config, as_of: dt.date
+) -> Reconciliation:
+    """Staged inputs → registry people → matches → rpt_person_coverage, in the work database."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    log.info("合并在册人员")
+    conflicts = build_registry_people(con, staged, config, as_of)
+    seconds["people"] = time.perf_counter() - started
+    started = time.perf_counter()
+    log.info("比对参保名册")
+    timings = match_rosters(con, staged, config)
+    seconds["match"] = time.perf_counter() - started
+    started = time.perf_counter()
+    compute_coverage(con, config)
+    seconds["coverage"] = time.perf_counter() - started
+    return Reconciliation(conflicts.height, timings, seconds)
+
+
 def run_nightly(request: RunRequest, config: Config, work_root: Path | None = None) -> RunResult:
     """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError."""
     _check_inputs(request)
@@ -110,16 +139,12 @@ def run_nightly(request: RunRequest, config: Config, work_root: Path | None = No
         _refuse_if_incomplete(staged, request.allow_partial)
         con = open_work_db(config, work_dir)
         try:
-            log.info("合并在册人员")
-            conflicts = build_registry_people(con, staged, config, request.as_of)
-            log.info("比对参保名册")
-            match_rosters(con, staged, config)
-            compute_coverage(con, config)
+            reconciliation = reconcile(con, staged, config, request.as_of)
             attach_ledger(con, request.ledger_path)
             run_info = RunInfo(request.as_of, started_at, config.fingerprint(), request.input_dir)
             run_id = commit_run(con, run_info, staged)
             log.info("已写入台账 %s（第 %d 次运行）", request.ledger_path, run_id)
-            result = RunResult(run_id, staged.files, id_conflicts=conflicts.height)
+            result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
             _summarise(con, result)
             result.workbooks = write_township_workbooks(con, request.reports_dir, request.as_of)
         finally:
