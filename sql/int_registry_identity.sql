@@ -4,7 +4,8 @@
 --     main name, in which case ID + name key is;
 --   * a row whose ID is missing or damaged takes the trusted ID of exactly one other row with the
 --     same name, birth date and village (the same person in another list). Where the damaged ID
---     still shows its first 15 digits, they must agree too. Two candidates (namesakes born
+--     still shows its first 15 digits, they must agree too, and an ID already in the row's own
+--     list belongs to someone else (a namesake born the same day in the same village). Two candidates (namesakes born
 --     the same day in one village) mean no merge: a wrong merge would hide a person;
 --   * otherwise name + birth date + place, and with no birth date the row stands alone.
 
@@ -30,6 +31,14 @@ trusted_rows as (
 
 ),
 
+trusted_ids_by_file as (
+
+    select distinct file, id_number
+    from rows
+    where id_number is not null
+
+),
+
 same_person_candidates as (
 
     select rows.row_seq, trusted_rows.id_number
@@ -44,6 +53,10 @@ same_person_candidates as (
         -- All 15 surviving digits must agree: namesakes born the same day in one county share
         -- the first 14.
         and (rows.id_prefix15 is null or rows.id_prefix15 = left(trusted_rows.id_number, 15))
+    -- A list names each person once: an ID already in the row's own file is somebody else.
+    anti join trusted_ids_by_file
+        on trusted_ids_by_file.file = rows.file
+        and trusted_ids_by_file.id_number = trusted_rows.id_number
 
 ),
 

@@ -400,3 +400,35 @@ def test_a_float_carry_is_allowed_in_the_direction_the_tail_says(
     )
     only_pair = only(decisions(con))
     assert (only_pair["method"], only_pair["decision"]) == ("id_prefix", "match")
+
+
+def test_namesakes_in_one_list_are_never_merged(tmp_path: Path, config: Config) -> None:
+    """Two 张三 born the same day in one village and one list: one has no ID. A list names each
+    person once, so the ID-less one must not inherit the other's number (and his enrolment)."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ZHANG), person("张三", "", sex="男", birth="1970-01-01")],
+        [record("R1", "张三", ZHANG)],
+    )
+    people = con.sql("select id_number from int_registry_people order by all").pl()
+    assert people.get_column("id_number").to_list() == [ZHANG, None]
+    statuses = (
+        con.sql("select status from rpt_person_coverage where insurance = 'pension' order by all")
+        .pl()
+        .get_column("status")
+        .to_list()
+    )
+    assert statuses.count("enrolled") == 1
+
+
+def test_the_same_person_in_two_lists_is_one_person(tmp_path: Path, config: Config) -> None:
+    root = tmp_path / "input"
+    write_csv(root / "registry" / "建档立卡.csv", [REGISTRY_HEADER, person("张三", ZHANG)])
+    dibao = person("张三", "", sex="男", birth="1970-01-01")
+    dibao[7] = "低保对象"
+    write_csv(root / "registry" / "低保.csv", [REGISTRY_HEADER, dibao])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER])
+    con = run_matching(root, config, AS_OF, tmp_path / "work").con
+    people = con.sql("select id_number, categories from int_registry_people").pl()
+    assert people.rows() == [(ZHANG, ["低保对象", "建档立卡贫困人口"])]
