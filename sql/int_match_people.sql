@@ -19,8 +19,6 @@ prepared as (
         identity,
         id_number,
         id_kind,
-        -- Address code + birth date: trustworthy even where a float destroyed the tail.
-        left(coalesce(id_number, id_prefix15), 14) as prefix14,
         -- The first 15 digits as a number: float rounding can carry into them, by at most one.
         try_cast(left(coalesce(id_number, id_prefix15), 15) as bigint) as prefix15_number,
         -- What a float left of digits 16-18: near 000 or 999 the first 15 may have carried.

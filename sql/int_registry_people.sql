@@ -22,7 +22,6 @@ people as (
             as id_clean,
         first(name order by list_priority, row_seq) as name,
         first(name_key order by list_priority, row_seq) as name_key,
-        first(name_initials order by list_priority, row_seq) as name_initials,
         first(known_birth_date order by list_priority, row_seq)
             filter (where known_birth_date is not null) as birth_date,
         coalesce(

@@ -13,10 +13,7 @@ from pipelines.ingest.headers import SOURCES, LayoutError
 from pipelines.ingest.parquet_reader import read_parquet_chunks
 from pipelines.ingest.xlsx_reader import SheetProblems, read_xlsx_chunks
 
-READABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
-
 __all__ = [
-    "READABLE_SUFFIXES",
     "SOURCES",
     "LayoutError",
     "SheetProblems",
