@@ -138,6 +138,13 @@ def _print_quality(result: dict) -> None:
                 f"{figures['recall']:>10.4%}{figures['false_write_offs']:>11,}"
                 f"{figures['review_rate']:>9.3%}"
             )
+    print(f"\n{'insurance':<10}{'registry ID':<22}{'people':>9}{'recall':>10}{'review':>9}")
+    for row in result["cascade_by_registry_id"]:
+        label = "有号码 ID in some list" if row["registry_has_id"] else "无号码 blank in all"
+        print(
+            f"{row['insurance']:<10}{label:<22}{row['people']:>9,}{row['recall']:>10.4%}"
+            f"{row['review_rate']:>9.3%}"
+        )
     exact_damage = {row["damage"]: row for row in result["exact_by_damage"]}
     print(f"\n{'damage':<30}{'cases':>8}{'cascade':>10}{'exact ID':>10}")
     for row in result["by_damage"]:

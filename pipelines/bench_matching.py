@@ -107,6 +107,10 @@ per_identity as (
     select
         people.insurance,
         people.person_uid,
+        -- Whether any of the person's registry rows carries ID digits at all (a blank ID in
+        -- every list leaves only name, birth date, sex and county to match on).
+        registry.id_number is not null or registry.first17 is not null
+            or registry.prefix15_number is not null as registry_has_id,
         truly_enrolled.person_uid is not null as truly_enrolled,
         matched.identity is not null as marked_enrolled,
         coalesce(matched.right_record, false) as right_record,
@@ -114,6 +118,7 @@ per_identity as (
             and truly_enrolled.person_uid is null) as false_write_off,
         reviewed.identity is not null as reviewed
     from people
+    inner join int_match_people as registry using (identity)
     left join truly_enrolled using (person_uid, insurance)
     left join matched using (identity, insurance)
     left join reviewed using (identity, insurance)
@@ -123,6 +128,7 @@ per_identity as (
 select
     insurance,
     person_uid,
+    bool_or(registry_has_id) as registry_has_id,
     bool_or(truly_enrolled) as truly_enrolled,
     bool_or(marked_enrolled) as marked_enrolled,
     bool_or(right_record) as right_record,
@@ -150,10 +156,10 @@ def outcomes(con: duckdb.DuckDBPyConnection, truth_dir: Path, matcher: str) -> p
     return con.sql(_OUTCOMES.format(pairs=pairs, reviews=reviews)).pl()
 
 
-def summarise(frame: pl.DataFrame) -> pl.DataFrame:
-    """Recall, false write-offs and review rate per insurance."""
+def summarise(frame: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Recall, false write-offs and review rate per insurance (and per `by` columns)."""
     return (
-        frame.group_by("insurance")
+        frame.group_by("insurance", *by)
         .agg(
             people=pl.len(),
             truly_enrolled=pl.col("truly_enrolled").sum(),
@@ -165,7 +171,7 @@ def summarise(frame: pl.DataFrame) -> pl.DataFrame:
             recall=pl.col("found") / pl.col("truly_enrolled"),
             review_rate=pl.col("in_review") / pl.col("people"),
         )
-        .sort("insurance")
+        .sort("insurance", *by)
     )
 
 
@@ -201,6 +207,7 @@ def measure(input_dir: Path, config: Config, work_dir: Path) -> dict[str, object
     }
     cascade = outcomes(run.con, truth_dir, "cascade")
     result["cascade"] = summarise(cascade).to_dicts()
+    result["cascade_by_registry_id"] = summarise(cascade, ("registry_has_id",)).to_dicts()
     result["exact"] = summarise(outcomes(run.con, truth_dir, "exact")).to_dicts()
     result["by_damage"] = recall_by_damage(run.con, cascade).to_dicts()
     exact_by_damage = recall_by_damage(run.con, outcomes(run.con, truth_dir, "exact"))

@@ -1,6 +1,7 @@
 -- Everything the scorer needs about one stage's candidate pairs (int_match_stage_pairs): both
 -- name keys, whether birth date, sex and place agree (null where one side does not say), how
--- crowded the person's block is, how common their name is, and who the record's owner is.
+-- crowded the person's block is and whether a damaged ID could as well be a rival's, how common
+-- their name is, and who the record's owner is.
 
 with pairs as (
 
@@ -8,15 +9,84 @@ with pairs as (
 
 ),
 
+-- Only the people and records in this stage's pairs: both are read twice below, and DuckDB
+-- keeps a CTE read twice as a table.
 people as (
 
     select * from int_match_people
+    semi join pairs using (identity)
 
 ),
 
 records as (
 
     select * from int_match_records
+    semi join pairs using (record_id)
+
+),
+
+-- A crowded block matters to the ID-digit routes (stages 3 and 4) only if the damaged number
+-- could as well have come from another person of the block: a rival whose ID the same damage
+-- would have turned into it (the relation stages 3 and 4 test: the same surviving 15 digits, or
+-- a carry the float's tail allows; a wrong check character, one digit, or one adjacent swap).
+-- Otherwise the digits that survived tell the namesakes apart, as they do for an officer.
+damaged_ids as (
+
+    select
+        pairs.identity,
+        pairs.record_id,
+        pairs.method,
+        people.name_key,
+        people.birth_date,
+        people.place_stem,
+        coalesce(people.id_number, records.id_number) as trusted_id,
+        people.id_number is null as registry_damaged,
+        case when people.id_number is null then people.first17 else records.first17 end
+            as damaged_first17,
+        case
+            when people.id_kind = 'precision_lost' and people.id_number is null
+                then people.prefix15_number
+            else records.prefix15_number
+        end as damaged_prefix15,
+        case
+            when people.id_kind = 'precision_lost' and people.id_number is null
+                then people.float_tail
+            else records.float_tail
+        end as damaged_float_tail
+
+    from pairs
+    inner join people using (identity)
+    inner join records using (record_id)
+    where pairs.method in ('id_prefix', 'near_miss_id')
+
+),
+
+rivals as (
+
+    select damaged.identity, damaged.record_id, count(*) as rival_ids
+    from damaged_ids as damaged
+    inner join int_match_block_ids as block_ids
+        on block_ids.name_key = damaged.name_key
+        and block_ids.birth_date = damaged.birth_date
+        and block_ids.place_stem = damaged.place_stem
+    where block_ids.id_number is distinct from damaged.trusted_id
+        -- A registry person's damaged number is not a copy of another registry person's
+        -- trusted one: had they been one person (same name, birth date and village), the
+        -- registry merge (int_registry_identity) would have made them one identity. A damaged
+        -- roster number may belong to anyone.
+        and (damaged.registry_damaged is false or not block_ids.in_registry)
+        and case damaged.method
+            when 'near_miss_id' then
+                hamming(left(block_ids.id_number, 17), damaged.damaged_first17) <= 1
+                or damerau_levenshtein(left(block_ids.id_number, 17), damaged.damaged_first17) = 1
+            else
+                -- rival minus damaged: 0, or −1 / +1 where the float's tail shows a carry could
+                -- have happened (tail 0xx: rounded up from below; 9xx: from just above).
+                left(block_ids.id_number, 15)::bigint - damaged.damaged_prefix15
+                    in (0, if(damaged.damaged_float_tail < 100, -1, 0),
+                        if(damaged.damaged_float_tail >= 900, 1, 0))
+        end
+    group by all
 
 ),
 
@@ -26,6 +96,7 @@ evidence as (
         pairs.*,
         people.name_key as registry_name_key,
         records.name_key as roster_name_key,
+        records.status_group in ('enrolled', 'suspended') as record_counts,
         case
             when people.birth_date is not null and records.birth_date is not null
                 then people.birth_date = records.birth_date
@@ -40,6 +111,7 @@ evidence as (
                     or coalesce(people.place_stem = records.id_place_stem, false)
         end as place_agrees,
         coalesce(blocks.people_in_block, 1) as people_in_block,
+        coalesce(rivals.rival_ids, 0) as rival_ids,
         coalesce(frequency.name_frequency, 1) as name_frequency,
         -- Strangers expected to share the name in the person's birth-day crowd.
         coalesce(frequency.name_share, 0) * coalesce(births.people_born_that_day, 1)
@@ -60,6 +132,7 @@ evidence as (
         on blocks.name_key = people.name_key
         and blocks.birth_date = people.birth_date
         and blocks.place_stem = people.place_stem
+    left join rivals using (identity, record_id)
     left join int_name_frequency as frequency
         on frequency.name_key = people.name_key
     left join int_birth_blocks as births

@@ -16,11 +16,9 @@ insurances as (
 
 settled as (
 
-    select distinct candidates.identity, candidates.insurance
-    from int_match_candidates as candidates
-    inner join int_match_records as records using (record_id)
-    where candidates.decision = 'match'
-        and records.status_group in ('enrolled', 'suspended')
+    select distinct identity, insurance
+    from int_match_candidates
+    where decision = 'match' and record_counts
 
 )
 

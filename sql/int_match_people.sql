@@ -34,8 +34,21 @@ prepared as (
             when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')
                 then left(coalesce(id_number, id_clean), 17)
         end as first17,
+        -- The first 15 digits as written, trusted or not: what a number Excel cut to 15 digits
+        -- is compared with when this side has a typo elsewhere (both sides damaged).
+        case
+            when regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]')
+                then left(coalesce(id_number, id_clean), 15)::bigint
+        end as written15_number,
         birth_date,
-        sex,
+        -- As for roster records: the sex digit survives a damaged birth date.
+        coalesce(
+            sex,
+            case
+                when id_kind = 'invalid' and regexp_full_match(id_clean, '[0-9]{17}[0-9X]')
+                    then case when substr(id_clean, 17, 1)::integer % 2 = 1 then '男' else '女' end
+            end
+        ) as sex,
         county,
         coalesce(
             (select min(stem) from county_codes where code = left(region_code, 6)),

@@ -43,6 +43,11 @@ prepared as (
             when records.has_18_characters
                 then left(coalesce(records.id_number, records.id_clean), 17)
         end as first17,
+        -- The first 15 digits as written, trusted or not (see int_match_people).
+        case
+            when records.has_18_characters
+                then left(coalesce(records.id_number, records.id_clean), 15)::bigint
+        end as written15_number,
         records.id_birth_date as birth_date,
         -- The sex digit survives a damaged birth date, so read it even when the ID is invalid
         -- (but not after a float destroyed the tail: that digit is noise).

@@ -8,7 +8,7 @@
 with people as (
 
     select * from int_match_people
-    where prefix15_number is not null
+    where prefix15_number is not null or written15_number is not null
 
 ),
 
@@ -16,12 +16,14 @@ records as (
 
     select * from int_match_records
     anti join int_match_claimed_records using (record_id)
-    where prefix15_number is not null
+    where prefix15_number is not null or written15_number is not null
 
 ),
 
 -- The damaged side proposes the three numbers its true first 15 digits could spell; the other
--- side is looked up by equality, so each join stays a hash join from a short list.
+-- side is looked up by equality, so each join stays a hash join from a short list. The other
+-- side's 15 digits are taken as written: a number with a wrong check character or a typo past
+-- digit 15 still shows them.
 -- difference is always the person's number minus the record's.
 damaged_people_numbers as (
 
@@ -43,11 +45,11 @@ within_one as (
 
     select damaged.identity, records.record_id, damaged.difference
     from damaged_people_numbers as damaged
-    inner join records on records.prefix15_number = damaged.wanted
+    inner join records on records.written15_number = damaged.wanted
     union
     select people.identity, damaged.record_id, damaged.difference
     from damaged_record_numbers as damaged
-    inner join people on people.prefix15_number = damaged.wanted
+    inner join people on people.written15_number = damaged.wanted
 
 ),
 

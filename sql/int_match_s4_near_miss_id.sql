@@ -1,13 +1,20 @@
 -- Stage 4: a near-miss ID on one side: a wrong check character, one mistyped digit, or two
--- adjacent digits swapped, with the same name key. Cut the first 17 digits into four segments:
--- address (6), year+month (6), day (2), sequence (3). A typo touches one segment and a swap at
--- most two neighbours, so every such pair shares its name and two whole segments from one of the
--- four combinations below: four selective equi-joins, never everyone against everyone.
+-- adjacent digits swapped. Cut the first 17 digits into four segments: address (6), year+month
+-- (6), day (2), sequence (3). A typo, or a swap inside a segment, spoils one segment, so the pair
+-- shares the other three: four keys, each leaving one segment out. A swap across a segment
+-- boundary is undone instead: swapping the two digits back at each of the three boundaries gives
+-- the person's number exactly. Every join is an equality on 11 or more digits, never everyone
+-- against everyone.
+--
+-- Names are not part of the join: a homophone or a lost character on top of a damaged ID must
+-- still be found, and the scorer judges the names. Two trusted IDs that differ are two people,
+-- so one side of every pair is damaged.
 
 with people as (
 
     select * from int_match_people
-    where first17 is not null and name_key is not null
+    semi join (select distinct identity from int_match_open_people) using (identity)
+    where first17 is not null
 
 ),
 
@@ -15,7 +22,7 @@ records as (
 
     select * from int_match_records
     anti join int_match_claimed_records using (record_id)
-    where first17 is not null and name_key is not null
+    where first17 is not null
 
 ),
 
@@ -23,11 +30,12 @@ people_keys as (
 
     select
         identity,
-        name_key,
-        substr(first17, 7, 8) as birth_digits,                          -- damage in address or sequence
-        left(first17, 6) || substr(first17, 15, 3) as address_sequence,  -- damage in the date
-        left(first17, 12) as address_month,                             -- damage in day or sequence
-        substr(first17, 13, 5) as day_sequence                          -- damage in address or month
+        id_number is null as damaged,
+        first17,
+        substr(first17, 7) as without_address,
+        left(first17, 6) || substr(first17, 13) as without_month,
+        left(first17, 12) || substr(first17, 15) as without_day,
+        left(first17, 14) as without_sequence
     from people
 
 ),
@@ -36,28 +44,45 @@ record_keys as (
 
     select
         record_id,
-        name_key,
-        substr(first17, 7, 8) as birth_digits,
-        left(first17, 6) || substr(first17, 15, 3) as address_sequence,
-        left(first17, 12) as address_month,
-        substr(first17, 13, 5) as day_sequence
+        id_number is null as damaged,
+        first17,
+        substr(first17, 7) as without_address,
+        left(first17, 6) || substr(first17, 13) as without_month,
+        left(first17, 12) || substr(first17, 15) as without_day,
+        left(first17, 14) as without_sequence,
+        -- The number with the digits at one segment boundary swapped back (6|7, 12|13, 14|15).
+        left(first17, 5) || substr(first17, 7, 1) || substr(first17, 6, 1) || substr(first17, 8)
+            as unswapped_address_month,
+        left(first17, 11) || substr(first17, 13, 1) || substr(first17, 12, 1)
+            || substr(first17, 14) as unswapped_month_day,
+        left(first17, 13) || substr(first17, 15, 1) || substr(first17, 14, 1)
+            || substr(first17, 16) as unswapped_day_sequence
     from records
 
 ),
 
 segment_matches as (
 
-    select p.identity, r.record_id
-    from people_keys as p inner join record_keys as r using (name_key, birth_digits)
+    select p.identity, r.record_id, p.damaged or r.damaged as one_damaged
+    from people_keys as p inner join record_keys as r using (without_address)
     union
-    select p.identity, r.record_id
-    from people_keys as p inner join record_keys as r using (name_key, address_sequence)
+    select p.identity, r.record_id, p.damaged or r.damaged
+    from people_keys as p inner join record_keys as r using (without_month)
     union
-    select p.identity, r.record_id
-    from people_keys as p inner join record_keys as r using (name_key, address_month)
+    select p.identity, r.record_id, p.damaged or r.damaged
+    from people_keys as p inner join record_keys as r using (without_day)
     union
-    select p.identity, r.record_id
-    from people_keys as p inner join record_keys as r using (name_key, day_sequence)
+    select p.identity, r.record_id, p.damaged or r.damaged
+    from people_keys as p inner join record_keys as r using (without_sequence)
+    union
+    select p.identity, r.record_id, p.damaged or r.damaged
+    from people_keys as p inner join record_keys as r on p.first17 = r.unswapped_address_month
+    union
+    select p.identity, r.record_id, p.damaged or r.damaged
+    from people_keys as p inner join record_keys as r on p.first17 = r.unswapped_month_day
+    union
+    select p.identity, r.record_id, p.damaged or r.damaged
+    from people_keys as p inner join record_keys as r on p.first17 = r.unswapped_day_sequence
 
 ),
 
@@ -72,12 +97,12 @@ compared as (
         -- Where the one damaged digit (or swapped pair) lies: a birth date or sex that differs
         -- only because of it is no evidence against the pair.
         substr(people.first17, 7, 8) <> substr(records.first17, 7, 8) as birth_digits_damaged,
-        substr(people.first17, 17, 1) <> substr(records.first17, 17, 1) as sex_digit_damaged,
-        people.id_number is not null and records.id_number is not null as both_trusted
+        substr(people.first17, 17, 1) <> substr(records.first17, 17, 1) as sex_digit_damaged
 
     from segment_matches
     inner join people using (identity)
     inner join records using (record_id)
+    where segment_matches.one_damaged
 
 ),
 
@@ -99,8 +124,7 @@ pairs as (
     from compared
     semi join int_match_open_people as open
         on open.identity = compared.identity and open.insurance = compared.insurance
-    where not both_trusted
-        and (differing_digits <= 1 or (differing_digits = 2 and edits = 1))
+    where differing_digits <= 1 or (differing_digits = 2 and edits = 1)
 
 )
 

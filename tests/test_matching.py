@@ -212,8 +212,9 @@ def test_a_roster_record_without_id_never_writes_anyone_off(tmp_path: Path, conf
 
 def test_crowded_block_is_never_automatic(tmp_path: Path, config: Config) -> None:
     """张三's own record has a damaged ID while another 张三, born the same day in the same county,
-    holds a valid one: nobody is written off without a person looking."""
-    other = valid_id("43012419700101155")
+    holds a valid one that one typo away would read the same: nobody is written off without a
+    person looking."""
+    other = valid_id("43012419700101125")
     con = run(
         tmp_path,
         config,
@@ -226,14 +227,48 @@ def test_crowded_block_is_never_automatic(tmp_path: Path, config: Config) -> Non
     assert coverage(con)["张三"]["status"] == "review"
 
 
+def test_a_namesake_the_damaged_digits_rule_out_does_not_block(
+    tmp_path: Path, config: Config
+) -> None:
+    """The other 张三's sequence digits differ in two places: a wrong check character cannot have
+    come from his number, so the surviving 17 digits tell the two apart."""
+    other = valid_id("43012419700101155")
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ZHANG)],
+        [record("R1", "张三", wrong_check(ZHANG)), record("R2", "张三", other)],
+    )
+    pair = only(decisions(con))
+    assert (pair["roster_person_no"], pair["decision"]) == ("R1", "match")
+    assert "但号码只与本人相近" in pair["reason"]
+
+
+def test_a_namesake_the_surviving_15_digits_cannot_separate_blocks(
+    tmp_path: Path, config: Config
+) -> None:
+    """Excel kept 15 digits, and the other 张三's number shares them: either could own R1."""
+    other = valid_id("43012419700101145")
+    rounded = ZHANG[:15] + "000"
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ZHANG)],
+        [record("R1", "张三", rounded), record("R2", "张三", other)],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert (pair["method"], pair["decision"]) == ("id_prefix", "review")
+    assert "同县有同名同出生日期的其他人；" in pair["reason"] + "；"
+
+
 def test_a_record_is_written_off_against_one_person_at_most(tmp_path: Path) -> None:
     con = duckdb.connect()
     con.execute("""
         create temp table int_match_candidates as select * from (values
-            ('p1', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '甲'),
-            ('p2', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '乙'),
-            ('p3', 'r2', 'pension', 'exact_id', 1.0, 'match', '丙'))
-            as t(identity, record_id, insurance, method, score, decision, reason)
+            ('p1', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '甲', true),
+            ('p2', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '乙', true),
+            ('p3', 'r2', 'pension', 'exact_id', 1.0, 'match', '丙', true))
+            as t(identity, record_id, insurance, method, score, decision, reason, record_counts)
     """).fetchall()
     from pipelines.sqlfiles import load_sql
 

@@ -59,6 +59,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     for name in (
         "int_match_people",
         "int_match_records",
+        "int_match_block_ids",
         "int_match_blocks",
         "int_name_frequency",
         "int_birth_blocks",

@@ -12,4 +12,7 @@ CANDIDATE_SCHEMA = {
     "score": pl.Float64,  # 0–1
     "decision": pl.String,  # match / review / no_match
     "reason": pl.String,  # short Chinese reason an officer can read
+    # The record's status counts as enrolled (active or suspended): a person matched to such a
+    # record is settled, and later stages leave them alone.
+    "record_counts": pl.Boolean,
 }

@@ -1,6 +1,7 @@
 """Scoring and deciding candidate pairs: one vectorised pass per cascade stage.
 
-score = route weight × name similarity
+score = route weight × name evidence (the similarity; on routes where ID digits name the
+                                        person, a name that reads the same counts ~0.99)
         − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name,
           in proportion to the namesakes expected among people born the same day in the county)
         − 0.02 when the first 15 ID digits differ by a rounding carry (stage 3)
@@ -88,15 +89,23 @@ def _score(config: Config) -> pl.Expr:
     m = config.matching
     weight = pl.col("method").replace_strict(m.route_weights.model_dump(), return_dtype=pl.Float64)
     same_key = pl.col("registry_name_key") == pl.col("roster_name_key")
-    id_route_score = (
+    # Where ID digits name the person, a name that reads the same (a homophone, a lost
+    # character) confirms them almost as well as the same characters do; a clearly different
+    # name counts for half. With no ID, the name itself is the evidence and counts as scored.
+    name_confirms = (
         pl.when(same_key)
         .then(1.0)
         .when(pl.col("name_score") >= m.same_name)
         .then(0.9 + 0.1 * pl.col("name_score"))
         .otherwise(0.5 * pl.col("name_score"))
     )
+    name_evidence = (
+        pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES))
+        .then(name_confirms)
+        .otherwise(pl.col("name_score"))
+    )
     fuzzy_score = (
-        weight * pl.col("name_score")
+        weight * name_evidence
         - _common_name_penalty(config)
         - pl.when(pl.col("id_evidence") == "prefix15_rounded").then(0.02).otherwise(0.0)
     ) * (
@@ -106,14 +115,29 @@ def _score(config: Config) -> pl.Expr:
         .then(1.0)
         .otherwise(_disagreement_factor("place_agrees", m.place_disagrees))
     )
-    route_score = pl.when(pl.col("method").is_in(ID_ROUTES)).then(id_route_score)
+    route_score = pl.when(pl.col("method").is_in(ID_ROUTES)).then(name_confirms)
     return route_score.otherwise(fuzzy_score).clip(0, 1).alias("score")
+
+
+def _crowded() -> pl.Expr:
+    """Namesakes born the same day in the county, for routes where they could be confused.
+
+    The exact-ID routes never are. Where a damaged ID's surviving digits lead (stages 3 and 4),
+    only a namesake whose own ID those digits could equally have come from counts (a rival, see
+    int_match_evidence). Elsewhere every other person in the block does.
+    """
+    return (
+        pl.when(pl.col("method").is_in(ID_ROUTES))
+        .then(False)
+        .when(pl.col("method").is_in(_ID_DIGIT_ROUTES))
+        .then(pl.col("rival_ids") > 0)
+        .otherwise(pl.col("people_in_block") > 1)
+    )
 
 
 def _automatic_allowed(config: Config) -> pl.Expr:
     """The guards: conditions under which a pair is never written off without a person."""
     m = config.matching
-    is_id_route = pl.col("method").is_in(ID_ROUTES)
     rests_on_name_alone = pl.col("method") == "name_only"
     # Every field a route compares must agree, not merely be unknown.
     corroborated = (
@@ -135,14 +159,13 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         )
         .otherwise(True)
     )
-    crowded = pl.col("people_in_block") > 1
     ambiguous = pl.col("owners_for_person") > 1
     return (
         (pl.col("score") >= m.auto_match)
         & (pl.col("name_score") >= m.same_name)
         & ~rests_on_name_alone
         & corroborated
-        & (is_id_route | ~crowded)
+        & ~_crowded()
         & ~ambiguous
     )
 
@@ -173,9 +196,10 @@ def _reason(config: Config) -> pl.Expr:
         pl.when(pl.col("method").is_in(ID_ROUTES) & (pl.col("name_score") < m.same_name)).then(
             pl.lit("同一身份证号姓名明显不同，疑似重号或错号")
         ),
-        pl.when(~pl.col("method").is_in(ID_ROUTES) & (pl.col("people_in_block") > 1)).then(
-            pl.lit("同县有同名同出生日期的其他人")
-        ),
+        pl.when(_crowded())
+        .then(pl.lit("同县有同名同出生日期的其他人"))
+        .when(~pl.col("method").is_in(ID_ROUTES) & (pl.col("people_in_block") > 1))
+        .then(pl.lit("同县有同名同出生日期的其他人，但号码只与本人相近")),
         pl.when(pl.col("owners_for_person") > 1).then(pl.lit("对应多个不同参保人")),
         pl.when(~pl.col("method").is_in(ID_ROUTES) & (_common_name_penalty(config) > 0.02)).then(
             pl.concat_str(pl.lit("常见姓名（在册"), pl.col("name_frequency"), pl.lit("人同名）"))
