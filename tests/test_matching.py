@@ -368,8 +368,8 @@ def test_as_of_date_is_where_ages_are_counted(tmp_path: Path, config: Config) ->
 def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_one_wrongly(
     tmp_path: Path, config: Config
 ) -> None:
-    """A small scale set with every damage and hard case: zero false write-offs, far higher
-    recall than an exact-ID join, and the namesake traps left for review."""
+    """A small scale set with every damage and hard case: zero false write-offs and far higher
+    recall than an exact-ID join."""
     import subprocess
     import sys
 
@@ -400,7 +400,9 @@ def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_o
     assert (ours.get_column("recall") > exact.get_column("recall") + 0.05).all()
     assert (ours.get_column("review_rate") < 0.015).all(), ours
     by_label = {row["damage"]: row for row in recall_by_damage(con, cascade).iter_rows(named=True)}
-    assert by_label["namesake_same_birth_county"]["found"] == 0  # crowded: never automatic
+    # The namesake's own record is never taken (no false write-offs above); the person's is
+    # found where the digits that survived the damage rule the namesake out.
+    assert by_label["namesake_same_birth_county"]["found"] > 0
     assert by_label["id_legacy15"]["recall"] > 0.98
 
 

@@ -2,13 +2,13 @@
 
 Names are compared, never rewritten: `add_name_keys` adds key columns beside the stored name, and
 `name_similarity` scores aligned pairs of names in bulk. The Python-only libraries (opencc,
-pypinyin) run once per distinct character; polars and numpy do the per-name and per-pair work,
-so a million-row roster costs seconds.
+pypinyin) run once per distinct character; polars and numpy do the per-name work and rapidfuzz
+compares the pairs, so a million-row roster costs seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TypeVar
 
@@ -16,6 +16,8 @@ import numpy as np
 import opencc
 import polars as pl
 from pypinyin import Style, pinyin
+from rapidfuzz import process
+from rapidfuzz.distance import Hamming, Levenshtein
 
 WILDCARD = "?"
 
@@ -70,13 +72,12 @@ _SURNAME_READINGS: dict[str, tuple[str, ...]] = {
     "澹台": ("tan", "tai"),
 }
 
-# Similarity costs per aligned character (see `name_similarity`).
+# Similarity costs per aligned unit (see `name_similarity`); a mismatch, insertion or deletion
+# costs 1, the unit of both rapidfuzz distances.
 HOMOPHONE_COST = 0.1
 WILDCARD_COST = 0.2
 SPLIT_COST = 0.6
 TRANSPOSE_COST = 0.5
-MISMATCH_COST = 1.0
-INDEL_COST = 1.0
 # Below four characters a rotation is a surname/given-name swap (李明 vs 明李), which is a
 # different person far more often than a transposed minority name.
 MIN_UNITS_FOR_TRANSPOSE = 4
@@ -86,8 +87,10 @@ Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 # Regexes that split a key into characters, or into comparison units (see `_Encoding`).
 _CHARACTER = r"(?s)."
 _UNIT = r"(?s)[A-Za-z]+|."
-_CELLS_PER_CHUNK = 1 << 23
-_WORD = (1 << 64) - 1
+# Unit codes of the wildcard and of the merged half of a split (see `_split_costs`).
+_WILDCARD_CODE = 0
+_SPLIT_CODE = 1
+_PAIRS_PER_CHUNK = 1 << 16
 
 
 # ---------------------------------------------------------------------------------------- keys
@@ -316,128 +319,299 @@ def _attested(character: str, readings: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(r for i, r in enumerate(readings) if i == 0 or r in used)
 
 
+def _as_heard(syllable: str) -> str:
+    """A toneless syllable as a Hunan clerk hears it: Xiang and southwestern Mandarin merge the
+    initials n and l and the finals in/ing and en/eng, so 彬 bin and 兵 bing, 宁 ning and 林 lin
+    are written for each other. Only these three well-attested mergers are folded; z/zh, f/h and
+    an/ang are left apart, where folding would make many different names read alike."""
+    if syllable.startswith("n") and syllable != "ng":
+        syllable = "l" + syllable[1:]
+    if syllable.endswith(("ing", "eng")) and len(syllable) > 3:
+        syllable = syllable[:-1]
+    return syllable
+
+
 def _unit(unit: str, surname_reading: str) -> tuple[str, tuple[str, ...], bool]:
     """(text compared for equality, readings compared for homophones, is readable Han)."""
     if unit[0].isascii() and unit[0].isalpha():
-        return unit.lower(), (unit.lower(),), False
+        return unit.lower(), (_as_heard(unit.lower()),), False
     readings = _character_readings(unit)
     if not readings or readings == (unit.lower(),):
         # Wildcards, digits, other scripts and Han characters pypinyin lacks: equality only.
         return unit, (), False
-    return unit, _attested(unit, _surname_first(readings, surname_reading)), True
+    attested = _attested(unit, _surname_first(readings, surname_reading))
+    return unit, tuple(dict.fromkeys(_as_heard(reading) for reading in attested)), True
+
+
+def _code_points(codes: np.ndarray) -> np.ndarray:
+    """Non-negative integer codes as code points: never 0 (numpy drops trailing NULs from
+    fixed-width strings, and 0 pads reading sets) and never a surrogate, so that rows of them
+    make valid str. Order is kept."""
+    points = np.asarray(codes, dtype=np.uint32) + 1
+    return np.where(points >= 0xD800, points + 0x800, points).astype(np.uint32)
+
+
+_WILDCARD_POINT = int(_code_points(np.array(_WILDCARD_CODE)))
+_SPLIT_POINT = int(_code_points(np.array(_SPLIT_CODE)))
+_NO_READING = np.uint32(0)
+_ABOVE_ALL = np.uint32(0xFFFFFFFF)
+
+
+def _strings(points: np.ndarray) -> list[str]:
+    """Each row of a 2-D array of code points as one str, built by numpy rather than Python."""
+    rows, width = points.shape
+    if width == 0:
+        return [""] * rows
+    return np.ascontiguousarray(points, dtype=np.uint32).view(f"<U{width}").ravel().tolist()
+
+
+def _distances(equal_length: bool, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+    """Hamming (equal unit counts: characters do not shift without a length change) or
+    Levenshtein distance of left[i] and right[i], in rapidfuzz's C loop over all pairs."""
+    scorer = Hamming.distance if equal_length else Levenshtein.distance
+    if len(left) == 0:
+        return np.zeros(0)
+    return process.cpdist(left, right, scorer=scorer, workers=-1).astype(np.float64)
+
+
+def _cost(d_units: np.ndarray, d_readings: np.ndarray) -> np.ndarray:
+    # An aligned pair that differs in unit but not in reading is a homophone; one that differs
+    # in both, or an insertion or deletion (counted in both distances), costs 1.
+    return HOMOPHONE_COST * d_units + (1.0 - HOMOPHONE_COST) * d_readings
+
+
+def _chosen_readings(sa: np.ndarray, sb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One reading per unit for this pair, from reading sets (rows x units x readings, padded
+    with _NO_READING), so that rapidfuzz's equality means "the sets share a reading".
+
+    Equal unit counts: facing units both take their alphabetically first shared reading, so
+    the reading strings agree exactly where the sets intersect. Otherwise a unit takes the
+    alphabetically first reading it shares with any unit of the other name: alignment is
+    rapidfuzz's to find, so the pair is read the way it can agree (exact unless one unit
+    shares two readings with different units of the other name). A unit sharing nothing keeps
+    its first reading. Codes are in alphabetical order, so "alphabetically first" is a min.
+    """
+    if sa.shape[2] == 1 and sb.shape[2] == 1:
+        return sa[:, :, 0], sb[:, :, 0]
+    readable = sa != _NO_READING
+    if sa.shape[1] == sb.shape[1]:
+        shared_a = (sa[:, :, :, None] == sb[:, :, None, :]).any(axis=3) & readable
+        first = np.where(shared_a, sa, _ABOVE_ALL).min(axis=2)
+        found = first != _ABOVE_ALL
+        return np.where(found, first, sa[:, :, 0]), np.where(found, first, sb[:, :, 0])
+    equal = sa[:, :, :, None, None] == sb[:, None, None, :, :]
+    shared_a = equal.any(axis=(3, 4)) & readable
+    shared_b = equal.any(axis=(1, 2)) & (sb != _NO_READING)
+
+    def pick(sets: np.ndarray, shared: np.ndarray) -> np.ndarray:
+        first = np.where(shared, sets, _ABOVE_ALL).min(axis=2)
+        return np.where(first != _ABOVE_ALL, first, sets[:, :, 0])
+
+    return pick(sa, shared_a), pick(sb, shared_b)
 
 
 class _Encoding:
-    """Names as flat arrays of comparison units, for vectorised comparison.
+    """Distinct name keys encoded for rapidfuzz, which compares by equality only.
 
     A unit is one character, except that a run of ASCII letters is one unit: legacy systems
     type the pinyin of a character they cannot encode (王wei华 for 王韡华), and the run must line
-    up with that one character. Each unit has a code (equal codes = same unit; 0 is the
-    wildcard) and a reading set, stored as a bitmask so that "sets intersect" is one AND.
-    Python runs once per distinct unit.
+    up with that one character. Each unit becomes a code point (equal = same unit) and a set of
+    reading code points, from which each pair picks one (see `_chosen_readings`); a unit with
+    no reading (a digit, the wildcard) reads as itself.
+
+    Python runs once per distinct unit; numpy builds the per-name arrays and strings.
     """
 
     def __init__(self, keys: pl.Series) -> None:
         units = _units_frame(keys, _UNIT)
         distinct = units.select("unit", "surname_reading").unique(maintain_order=True)
-        unit_codes: dict[str, int] = {WILDCARD: 0}
-        set_ids: dict[tuple[tuple[str, ...], bool], int] = {((), False): 0}
+        # "" is the text of no unit: it stands for the merged half of a split (see _split_costs).
+        unit_codes: dict[str, int] = {WILDCARD: _WILDCARD_CODE, "": _SPLIT_CODE}
         codes: list[int] = []
-        sets: list[int] = []
+        han: list[bool] = []
+        # Syllables are str; a unit without readings reads as the 1-tuple of its text.
+        readings: list[tuple[str, ...] | tuple[tuple[str]]] = []
         for unit, surname_reading in distinct.iter_rows():
-            text, readings, is_han = _unit(unit, surname_reading)
+            text, syllables, is_han = _unit(unit, surname_reading)
             codes.append(unit_codes.setdefault(text, len(unit_codes)))
-            sets.append(set_ids.setdefault((readings, is_han), len(set_ids)))
-        flat = units.join(
-            distinct.with_columns(
-                code=pl.Series(codes, dtype=pl.Int64), set=pl.Series(sets, dtype=pl.Int64)
-            ),
-            on=["unit", "surname_reading"],
-            how="left",
-            maintain_order="left",
+            han.append(is_han)
+            readings.append(syllables or ((text,),))
+        tokens = sorted({t for r in readings for t in r}, key=lambda t: (isinstance(t, tuple), t))
+        reading_code = {token: code for code, token in enumerate(tokens)}
+        count = np.array([len(r) for r in readings], dtype=np.int64)
+        table = np.full((len(readings), count.max(initial=1)), _NO_READING, dtype=np.uint32)
+        for row, unit_readings in enumerate(readings):
+            table[row, : len(unit_readings)] = _code_points(
+                np.array([reading_code[t] for t in unit_readings])
+            )
+
+        unit_id = (
+            units.join(
+                distinct.with_row_index("unit_id"),
+                on=["unit", "surname_reading"],
+                how="left",
+                maintain_order="left",
+            )
+            .get_column("unit_id")
+            .to_numpy()
         )
-        self.code = flat["code"].to_numpy()
-        self.set = flat["set"].to_numpy()
-        self.length = np.bincount(flat["key_index"].to_numpy(), minlength=len(keys))
-        self.offset = np.cumsum(self.length) - self.length
-        self._tabulate(list(set_ids))
+        key_of_unit = units.get_column("key_index").to_numpy()
+        self.length = np.bincount(key_of_unit, minlength=len(keys))
+        self.unit_start = np.cumsum(self.length) - self.length
+        unit_code = np.array(codes, dtype=np.int64)[unit_id]
+        self.unit = _code_points(unit_code)
+        self.han = np.array(han, dtype=bool)[unit_id]
+        self.readings = table[unit_id]
+        self.reading_count = count[unit_id]
+        per_key = {"minlength": len(keys)}
+        self.has_wildcard = np.bincount(key_of_unit, unit_code == _WILDCARD_CODE, **per_key) > 0
+        self.heteronym = np.bincount(key_of_unit, self.reading_count > 1, **per_key) > 0
+        self.unit_text = self._row_strings(self.unit)
+        self.first_reading_text = self._row_strings(self.readings[:, 0])
 
-    def _tabulate(self, reading_sets: list[tuple[tuple[str, ...], bool]]) -> None:
-        # Bits only for readings of Han units: an ASCII run that is no syllable (a Latin "ali")
-        # can only equal itself, which the code already says, and a bit each would widen masks.
-        syllables: dict[str, int] = {}
-        for readings, is_han in reading_sets:
-            if is_han:
-                for reading in readings:
-                    syllables.setdefault(reading, len(syllables))
-        masks = [
-            sum(1 << syllables[r] for r in readings if r in syllables)
-            for readings, _ in reading_sets
-        ]
-        words = max(1, -(-len(syllables) // 64))
-        self.mask = np.array(
-            [[(mask >> (64 * w)) & _WORD for w in range(words)] for mask in masks],
-            dtype=np.uint64,
-        ).reshape(len(reading_sets), words)
-        self.is_han = np.array([is_han for _, is_han in reading_sets], dtype=bool)
+    def _row_strings(self, flat: np.ndarray) -> np.ndarray:
+        strings = np.empty(len(self.length), dtype=object)
+        for width in np.unique(self.length).tolist():
+            keys = np.flatnonzero(self.length == width)
+            strings[keys] = _strings(flat[self._positions(keys, width)])
+        return strings
 
-    def compare(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For flat unit positions a[i], b[i]: the cost of aligning them, and whether they are
-        different units that read alike (what makes one the phonetic half of the other)."""
-        code_a, code_b = self.code[a], self.code[b]
-        share_reading = (self.mask[self.set[a]] & self.mask[self.set[b]]).any(axis=1)
-        cost = np.where(share_reading, HOMOPHONE_COST, MISMATCH_COST)
-        cost[(code_a == 0) | (code_b == 0)] = WILDCARD_COST
-        cost[code_a == code_b] = 0.0
-        return cost, share_reading & (code_a != code_b)
+    def _positions(self, keys: np.ndarray, width: int) -> np.ndarray:
+        return self.unit_start[keys, None] + np.arange(width)
 
-    def han(self, units: np.ndarray) -> np.ndarray:
-        return self.is_han[self.set[units]]
+    def units_of(self, keys: np.ndarray, width: int) -> np.ndarray:
+        return self.unit[self._positions(keys, width)]
+
+    def han_of(self, keys: np.ndarray, width: int) -> np.ndarray:
+        return self.han[self._positions(keys, width)]
+
+    def readings_of(self, keys: np.ndarray, width: int) -> np.ndarray:
+        """Reading sets, rows x units x (most readings among these units)."""
+        positions = self._positions(keys, width)
+        most = int(self.reading_count[positions].max(initial=1))
+        return self.readings[positions, :most]
 
 
-def _equal_length_costs(encoding: _Encoding, ia: np.ndarray, ib: np.ndarray, n: int) -> np.ndarray:
-    start_a, start_b = encoding.offset[ia], encoding.offset[ib]
-    shifts = range(n) if n >= MIN_UNITS_FOR_TRANSPOSE else range(1)
-    best = np.full(len(ia), np.inf)
-    for shift in shifts:
-        total = np.full(len(ia), TRANSPOSE_COST if shift else 0.0)
-        for j in range(n):
-            total += encoding.compare(start_a + j, start_b + (j + shift) % n)[0]
-        np.minimum(best, total, out=best)
+def _by_width(
+    encoding: _Encoding, ka: np.ndarray, kb: np.ndarray, chosen: np.ndarray
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The chosen pairs grouped by unit counts, for code matrices of one shape, in chunks that
+    bound the pairs x units x readings x units x readings comparisons of `_chosen_readings`."""
+    indices = np.flatnonzero(chosen)
+    n, m = encoding.length[ka[indices]], encoding.length[kb[indices]]
+    for width_a, width_b in sorted(set(zip(n.tolist(), m.tolist(), strict=True))):
+        group = indices[(n == width_a) & (m == width_b)]
+        for start in range(0, len(group), _PAIRS_PER_CHUNK):
+            yield width_a, width_b, group[start : start + _PAIRS_PER_CHUNK]
+
+
+def _plain_costs(encoding: _Encoding, ka: np.ndarray, kb: np.ndarray) -> np.ndarray:
+    """0.1 d_units + 0.9 d_readings, from strings built once per name where no unit of the pair
+    has a second reading, and once per pair where one does."""
+    reading_a = encoding.first_reading_text[ka]
+    reading_b = encoding.first_reading_text[kb]
+    heteronym = encoding.heteronym[ka] | encoding.heteronym[kb]
+    for width_a, width_b, rows in _by_width(encoding, ka, kb, heteronym):
+        chosen_a, chosen_b = _chosen_readings(
+            encoding.readings_of(ka[rows], width_a), encoding.readings_of(kb[rows], width_b)
+        )
+        reading_a[rows], reading_b[rows] = _strings(chosen_a), _strings(chosen_b)
+
+    cost = np.empty(len(ka))
+    equal = encoding.length[ka] == encoding.length[kb]
+    for equal_length in (True, False):
+        rows = np.flatnonzero(equal == equal_length)
+        d_units = _distances(
+            equal_length, encoding.unit_text[ka[rows]], encoding.unit_text[kb[rows]]
+        )
+        d_readings = _distances(equal_length, reading_a[rows], reading_b[rows])
+        cost[rows] = _cost(d_units, d_readings)
+    return cost
+
+
+def _filled_costs(
+    ua: np.ndarray, ub: np.ndarray, sa: np.ndarray, sb: np.ndarray, shift: int
+) -> np.ndarray:
+    """Cost of rows given as unit matrices and reading sets once each wildcard has taken the
+    unit and readings the other name has `shift` positions on (if any), at WILDCARD_COST each."""
+    width_a, width_b = ua.shape[1], ub.shape[1]
+    p = np.arange(max(0, -shift), min(width_a, width_b - shift))
+    q = p + shift
+    wild_a, wild_b = ua[:, p] == _WILDCARD_POINT, ub[:, q] == _WILDCARD_POINT
+    # Reading sets of both names padded to one depth, so that either can take the other's.
+    depth = max(sa.shape[2], sb.shape[2])
+    sa = np.pad(sa, ((0, 0), (0, 0), (0, depth - sa.shape[2])))
+    sb = np.pad(sb, ((0, 0), (0, 0), (0, depth - sb.shape[2])))
+    fa_u, fb_u, fa_s, fb_s = ua.copy(), ub.copy(), sa.copy(), sb.copy()
+    fa_u[:, p] = np.where(wild_a, ub[:, q], ua[:, p])
+    fb_u[:, q] = np.where(wild_b, ua[:, p], ub[:, q])
+    fa_s[:, p] = np.where(wild_a[:, :, None], sb[:, q], sa[:, p])
+    fb_s[:, q] = np.where(wild_b[:, :, None], sa[:, p], sb[:, q])
+    # Two wildcards face each other already equal; only a wildcard filled with a unit costs.
+    filled = (wild_a ^ wild_b).sum(axis=1)
+    ra, rb = _chosen_readings(fa_s, fb_s)
+    equal_length = width_a == width_b
+    d_units = _distances(equal_length, _strings(fa_u), _strings(fb_u))
+    d_readings = _distances(equal_length, _strings(ra), _strings(rb))
+    return _cost(d_units, d_readings) + WILDCARD_COST * filled
+
+
+def _split_costs(
+    ua: np.ndarray, ub: np.ndarray, sa: np.ndarray, sb: np.ndarray, han_a: np.ndarray
+) -> np.ndarray:
+    """a one unit shorter than b: one Han unit of a against two adjacent units of b, at
+    SPLIT_COST, when one half is a different unit sharing a reading (韡 written 韦华). A glyph
+    decomposition would prove the split; the phonetic component of most 形声字 is the proxy.
+
+    The halves merge into one unit that equals nothing but keeps that half's readings, so the
+    split position costs HOMOPHONE_COST and the rest of the names compare position by position.
+    """
+    best = np.full(len(ua), np.inf)
+    for k in range(ua.shape[1]):
+        for half in (k, k + 1):
+            equal = sa[:, k, :, None] == sb[:, half, None, :]
+            shares = (equal & (sa[:, k, :, None] != _NO_READING)).any(axis=(1, 2))
+            valid = np.flatnonzero(han_a[:, k] & (ua[:, k] != ub[:, half]) & shares)
+            if len(valid) == 0:
+                continue
+            merged_u = ub[valid][:, [*range(k), k, *range(k + 2, ub.shape[1])]]
+            merged_u[:, k] = _SPLIT_POINT
+            merged_s = sb[valid][:, [*range(k), half, *range(k + 2, ub.shape[1])]]
+            costs = _filled_costs(ua[valid], merged_u, sa[valid], merged_s, 0)
+            best[valid] = np.minimum(best[valid], SPLIT_COST - HOMOPHONE_COST + costs)
     return best
 
 
-def _edit_costs(encoding: _Encoding, ia: np.ndarray, ib: np.ndarray, n: int, m: int) -> np.ndarray:
-    """Weighted edit distance for pairs whose names have n and m units, vectorised over pairs.
+def _pair_costs(encoding: _Encoding, ka: np.ndarray, kb: np.ndarray) -> np.ndarray:
+    """Cost of each pair: the plain comparison, or a cheaper alternative (see name_similarity).
 
-    A split (one Han unit against two adjacent units) needs a glyph decomposition to prove; the
-    proxy is that one half is a different character sharing a reading, as the phonetic
-    component of most 形声字 does (韡 = 韦 + 华, 韦 and 韡 both wei).
+    a is the name with fewer units (the cost is symmetric).
     """
-    start_a, start_b = encoding.offset[ia], encoding.offset[ib]
-    cost = np.empty((n, m, len(ia)))
-    alike = np.empty((n, m, len(ia)), dtype=bool)
-    for i in range(n):
-        for j in range(m):
-            cost[i, j], alike[i, j] = encoding.compare(start_a + i, start_b + j)
-    han_a = [encoding.han(start_a + i) for i in range(n)]
-    han_b = [encoding.han(start_b + j) for j in range(m)]
-
-    d = np.empty((n + 1, m + 1, len(ia)))
-    d[:, 0] = INDEL_COST * np.arange(n + 1)[:, None]
-    d[0, :] = INDEL_COST * np.arange(m + 1)[:, None]
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            best = np.minimum(d[i - 1, j], d[i, j - 1]) + INDEL_COST
-            np.minimum(best, d[i - 1, j - 1] + cost[i - 1, j - 1], out=best)
-            if j >= 2:
-                split = han_a[i - 1] & (alike[i - 1, j - 2] | alike[i - 1, j - 1])
-                np.minimum(best, np.where(split, d[i - 1, j - 2] + SPLIT_COST, np.inf), out=best)
-            if i >= 2:
-                split = han_b[j - 1] & (alike[i - 2, j - 1] | alike[i - 1, j - 1])
-                np.minimum(best, np.where(split, d[i - 2, j - 1] + SPLIT_COST, np.inf), out=best)
-            d[i, j] = best
-    return d[n, m]
+    cost = _plain_costs(encoding, ka, kb)
+    n, m = encoding.length[ka], encoding.length[kb]
+    wildcard = encoding.has_wildcard[ka] | encoding.has_wildcard[kb]
+    transposable = (n == m) & (n >= MIN_UNITS_FOR_TRANSPOSE)
+    for width_a, width_b, rows in _by_width(
+        encoding, ka, kb, wildcard | transposable | (m - n == 1)
+    ):
+        ua, ub = encoding.units_of(ka[rows], width_a), encoding.units_of(kb[rows], width_b)
+        sa, sb = encoding.readings_of(ka[rows], width_a), encoding.readings_of(kb[rows], width_b)
+        best = cost[rows]
+        if (filling := np.flatnonzero(wildcard[rows])).size:
+            # Filled from the same position counted from the start, or from the end.
+            for shift in {0, width_b - width_a}:
+                costs = _filled_costs(ua[filling], ub[filling], sa[filling], sb[filling], shift)
+                best[filling] = np.minimum(best[filling], costs)
+        if width_a == width_b >= MIN_UNITS_FOR_TRANSPOSE:
+            for shift in range(1, width_a):
+                rotated_u, rotated_s = np.roll(ub, -shift, axis=1), np.roll(sb, -shift, axis=1)
+                costs = TRANSPOSE_COST + _filled_costs(ua, rotated_u, sa, rotated_s, 0)
+                best = np.minimum(best, costs)
+        if width_b == width_a + 1:
+            han_a = encoding.han_of(ka[rows], width_a)
+            best = np.minimum(best, _split_costs(ua, ub, sa, sb, han_a))
+        cost[rows] = best
+    return cost
 
 
 def name_similarity(
@@ -448,41 +622,80 @@ def name_similarity(
     Takes stored names or `name_key` values alike (keys are recomputed per distinct name, and
     keying is idempotent), so callers need not carry `name_pinyin` around.
 
-    Both names are split into units (characters, except that a run of ASCII letters is one unit,
-    being pinyin typed for an unencodable character) and aligned. An aligned pair costs:
+    Both names are split into units (characters, except that a run of ASCII letters is one
+    unit, being pinyin typed for an unencodable character). Aligned units cost:
 
         0     same unit
-        0.1   homophones: their reading sets intersect (王芳/王方 fang, 曾 zeng/增 zeng,
-              卜/布 bu, the pinyin run wei/韡). A set holds the first pypinyin reading (the surname
-              reading for the surname, 单 shan) plus the readings pypinyin's phrase dictionary
-              uses; pypinyin's archaic heteronyms are left out (王 has yu, 方 has wang, so full
-              sets would make 王 a homophone of 于/余/俞/玉/方). A character no phrase uses keeps
-              all its readings. `name_pinyin` still lists every reading.
-        0.2   either unit is the wildcard '?'
-        1     anything else
+        0.1   homophones: different units sharing a reading (王芳/王方 fang, 曾 zeng/增 zeng,
+              卜/布 bu, the pinyin run wei/韡). A unit's readings are the first pypinyin reading
+              (the surname reading for the surname, 单 shan) plus the readings pypinyin's phrase
+              dictionary uses; pypinyin's archaic heteronyms are left out (王 has yu, 方 has
+              wang, so full sets would make 王 a homophone of 于/余/俞/玉/方). A character no
+              phrase uses keeps all its readings. `name_pinyin` still lists every reading.
+        0.2   a wildcard '?' filled with the other name's unit (see below)
+        1     anything else, and an inserted or deleted unit
 
-    Same number of units: compared position by position (characters do not shift without a
-    length change). With four or more units every rotation is also tried at +0.5, for
-    transposed minority names (阿卜杜·热合曼 vs 热合曼·阿卜杜: keys have lost the dots).
-    Different numbers of units: weighted edit distance with insertion/deletion 1, plus a split
-    of one Han character into two adjacent units at 0.6 when one half is a different character
-    sharing a reading (韡 written 韦华).
+    rapidfuzz only counts equal elements, so the cost is assembled from two distances between
+    code strings: d_units, where equal means the same unit, and d_readings, where equal means
+    the same reading (a unit without one, such as a digit, reads as itself):
+
+        cost = 0.1 d_units + 0.9 d_readings
+
+    Both are Hamming distances for names of equal unit counts (characters do not shift without
+    a length change), and there the sum is exactly the per-position cost above. Otherwise they
+    are Levenshtein distances: the two best alignments added up, a lower bound of the best
+    single alignment that differs from it only when names disagree in several ways at once.
+    A unit with several readings takes, for each pair, one it shares with the other name
+    (`_chosen_readings`): with equal counts two facing units then agree exactly when their
+    reading sets intersect.
+
+    A pair scores the cheapest of that plain cost and these alternatives:
+
+    - Wildcards: each '?' takes the unit (and readings) the other name has at the same position,
+      counted from the start or, as a second try, from the end, at 0.2 each; then both
+      distances as above.
+    - Transposed minority names (4 or more units, equal counts): every rotation of one name at
+      +0.5 (阿卜杜·热合曼 vs 热合曼·阿卜杜: keys have lost the dots). Shorter names get none, as
+      a swapped 李明/明李 is a different person far more often.
+    - A split (counts differing by one): one Han unit of the shorter name against two adjacent
+      units of the longer costs 0.6 when one half is a different unit sharing a reading
+      (韡 written 韦华); the other units compare position by position.
 
     similarity = max(0, 1 - cost / max(units_left, units_right)), so identical keys score 1,
     王芳/王方 0.95, 王?华/王晓华 0.93, 王韡/王韦华 0.8, 张三/张三丰 0.67 and 王芳/李芳 0.5.
     A name whose key is empty (only spaces or dots) scores NaN like a null.
 
-    Everything is numpy over pairs grouped by unit counts; Python runs once per distinct name
-    and distinct character.
+    rapidfuzz does the pairwise work over whole arrays of distinct key pairs; polars and numpy
+    prepare the code strings, per distinct name where they can and per pair where a reading or
+    a wildcard depends on the other name. Python runs once per distinct character.
     """
     left_s = pl.Series("left", left, dtype=pl.String, strict=False)
     right_s = pl.Series("right", right, dtype=pl.String, strict=False)
     if len(left_s) != len(right_s):
         raise ValueError(f"left and right differ in length: {len(left_s)} != {len(right_s)}")
 
+    score = np.full(len(left_s), np.nan)
+    # A Han character guarantees a non-empty key, so identical such names need no keying.
+    identical = ((left_s == right_s) & left_s.str.contains(r"\p{Han}")).fill_null(False)
+    score[identical.to_numpy()] = 1.0
+    rest = (~identical).arg_true().to_numpy()
+    if len(rest) == 0:
+        return score
+    left_s, right_s = left_s.gather(rest), right_s.gather(rest)
+
     distinct = pl.concat([left_s, right_s]).unique().drop_nulls().alias("__name")
-    encoding = _Encoding(_keys(distinct))
-    lookup = distinct.to_frame().with_row_index("__index")
+    keys = _keys(distinct)
+    distinct_keys = keys.unique().drop_nulls()
+    encoding = _Encoding(distinct_keys)
+    lookup = (
+        pl.DataFrame([distinct, keys.alias("__key")])
+        .join(
+            distinct_keys.alias("__key").to_frame().with_row_index("__index"),
+            on="__key",
+            how="left",
+        )
+        .select("__name", "__index")
+    )
 
     def index_of(values: pl.Series) -> np.ndarray:
         joined = (
@@ -493,24 +706,19 @@ def name_similarity(
         return joined["__index"].cast(pl.Int64).fill_null(-1).to_numpy()
 
     ia, ib = index_of(left_s), index_of(right_s)
-    # Index -1 (a null) lands on the appended zero length.
-    lengths = np.append(encoding.length, 0)
-    length_a, length_b = lengths[ia], lengths[ib]
-    # A name that keys to nothing (only spaces or dots) is as missing as a null.
-    present = (length_a > 0) & (length_b > 0)
-    cost = np.zeros(len(ia))
-
-    for n, m in np.unique(np.stack([length_a, length_b])[:, present], axis=1).T.tolist():
-        rows = np.flatnonzero(present & (length_a == n) & (length_b == m))
-        # Bound the (n+1) x (m+1) x pairs DP arrays to ~64 MB each for long minority names.
-        chunks = -(-len(rows) * (n + 1) * (m + 1) // _CELLS_PER_CHUNK)
-        for chunk in np.array_split(rows, chunks):
-            if n == m:
-                cost[chunk] = _equal_length_costs(encoding, ia[chunk], ib[chunk], n)
-            else:
-                cost[chunk] = _edit_costs(encoding, ia[chunk], ib[chunk], n, m)
-
-    score = np.full(len(ia), np.nan)
-    longest = np.maximum(length_a, length_b)[present]
-    score[present] = np.clip(1.0 - cost[present] / longest, 0.0, 1.0)
+    # A null, or a name that keys to nothing (only spaces or dots), is missing.
+    present = (ia >= 0) & (ib >= 0)
+    same = present & (ia == ib)
+    score[rest[same]] = 1.0
+    differ = np.flatnonzero(present & ~same)
+    # The cost is symmetric, so each unordered key pair is scored once (rosters repeat names),
+    # with the name of fewer units first.
+    ia, ib = ia[differ], ib[differ]
+    length_a, length_b = encoding.length[ia], encoding.length[ib]
+    swap = (length_a > length_b) | ((length_a == length_b) & (ia > ib))
+    ka, kb = np.where(swap, ib, ia), np.where(swap, ia, ib)
+    pairs, which = np.unique(ka * len(distinct_keys) + kb, return_inverse=True)
+    ka, kb = pairs // len(distinct_keys), pairs % len(distinct_keys)
+    pair_score = np.clip(1.0 - _pair_costs(encoding, ka, kb) / encoding.length[kb], 0.0, 1.0)
+    score[rest[differ]] = pair_score[which]
     return score
