@@ -53,6 +53,11 @@ def append_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame)
     _from_frame(con, f"insert into {name} select * from _incoming_frame", frame)
 
 
+def run_statement(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Run `sql/<name>.sql`, a statement that changes tables in place (an insert or a delete)."""
+    con.execute(load_sql(name)).fetchall()
+
+
 def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
     """Run `sql/<name>.sql` and return its rows to Python (only for small results)."""
     return con.sql(load_sql(name), params=params or None).pl()

@@ -6,7 +6,7 @@ select
     birth_date,
     sex,
     coalesce(region_stem, id_place_stem) as place_stem,
-    count(distinct coalesce(id_number, first17, record_id)) as people_born_that_day
+    count(distinct coalesce(id_number, first17, record_id::varchar)) as people_born_that_day
 
 from int_match_records
 where birth_date is not null

@@ -122,7 +122,7 @@ evidence as (
             records.id_number,
             case when records.id_kind = 'precision_lost' then records.prefix14 end,
             records.first17,
-            records.record_id
+            records.record_id::varchar
         ) as record_owner
 
     from pairs

@@ -1,6 +1,7 @@
 -- People still to be matched, per insurance: everyone without an automatic match to a record that
 -- counts (active or suspended). A person matched only to a terminated record stays open, because
--- their active record may carry a damaged ID that a later stage finds.
+-- their active record may carry a damaged ID that a later stage finds. Built once before the
+-- first stage; after each stage, int_match_settle removes the people it settled.
 
 with people as (
 

@@ -5,8 +5,9 @@ with records as (
 
     select
         *,
-        regexp_full_match(coalesce(id_number, id_clean), '[0-9]{17}[0-9X]') as has_18_characters,
-        regexp_full_match(region, '[0-9]{6,12}') as region_is_code
+        -- A trusted ID has 18 characters by definition; only damaged ones need the pattern.
+        id_number is not null
+            or coalesce(regexp_full_match(id_clean, '[0-9]{17}[0-9X]'), false) as has_18_characters
 
     from stg_roster_records
 
@@ -15,6 +16,21 @@ with records as (
 county_codes as (
 
     select code, min(stem) as stem from stg_county_codes group by code
+
+),
+
+-- 参保地 takes a few hundred distinct values over millions of records: read each once.
+regions as (
+
+    select
+        region,
+        case
+            when regexp_full_match(region, '[0-9]{6,12}')
+                then (select min(stem) from county_codes where code = left(region, 6))
+            else regexp_replace(region, '(自治县|县|市|区|特区|管理区)$', '')
+        end as region_stem
+
+    from (select distinct region from stg_roster_records where region is not null)
 
 ),
 
@@ -61,17 +77,13 @@ prepared as (
             end
         ) as sex,
         id_county.stem as id_place_stem,
-        case
-            when records.region_is_code then region_county.stem
-            else regexp_replace(records.region, '(自治县|县|市|区|特区|管理区)$', '')
-        end as region_stem,
+        regions.region_stem,
         records.name_key
 
     from records
     left join county_codes as id_county
         on id_county.code = left(records.id_prefix15, 6)
-    left join county_codes as region_county
-        on records.region_is_code and region_county.code = left(records.region, 6)
+    left join regions using (region)
 
 )
 

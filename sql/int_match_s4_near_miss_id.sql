@@ -2,31 +2,15 @@
 -- adjacent digits swapped. Cut the first 17 digits into four segments: address (6), year+month
 -- (6), day (2), sequence (3). A typo, or a swap inside a segment, spoils one segment, so the pair
 -- shares the other three: four keys, each leaving one segment out. A swap across a segment
--- boundary is undone instead: swapping the two digits back at each of the three boundaries gives
--- the person's number exactly. Every join is an equality on 11 or more digits, never everyone
--- against everyone.
+-- boundary is undone instead: the person's number with the two digits at one of the three
+-- boundaries swapped is the record's number exactly. Every join is an equality on 11 or more
+-- digits, never everyone against everyone.
 --
 -- Names are not part of the join: a homophone or a lost character on top of a damaged ID must
 -- still be found, and the scorer judges the names. Two trusted IDs that differ are two people,
 -- so one side of every pair is damaged.
 
 with people as (
-
-    select * from int_match_people
-    semi join (select distinct identity from int_match_open_people) using (identity)
-    where first17 is not null
-
-),
-
-records as (
-
-    select * from int_match_records
-    anti join int_match_claimed_records using (record_id)
-    where first17 is not null
-
-),
-
-people_keys as (
 
     select
         identity,
@@ -35,54 +19,68 @@ people_keys as (
         substr(first17, 7) as without_address,
         left(first17, 6) || substr(first17, 13) as without_month,
         left(first17, 12) || substr(first17, 15) as without_day,
-        left(first17, 14) as without_sequence
-    from people
+        left(first17, 14) as without_sequence,
+        -- The number with the digits at one segment boundary swapped (6|7, 12|13, 14|15).
+        left(first17, 5) || substr(first17, 7, 1) || substr(first17, 6, 1) || substr(first17, 8)
+            as swapped_address_month,
+        left(first17, 11) || substr(first17, 13, 1) || substr(first17, 12, 1)
+            || substr(first17, 14) as swapped_month_day,
+        left(first17, 13) || substr(first17, 15, 1) || substr(first17, 14, 1)
+            || substr(first17, 16) as swapped_day_sequence
+
+    from int_match_people
+    semi join (select distinct identity from int_match_open_people) as open using (identity)
+    where first17 is not null
 
 ),
 
-record_keys as (
+records as (
 
     select
         record_id,
+        insurance,
         id_number is null as damaged,
         first17,
         substr(first17, 7) as without_address,
         left(first17, 6) || substr(first17, 13) as without_month,
         left(first17, 12) || substr(first17, 15) as without_day,
-        left(first17, 14) as without_sequence,
-        -- The number with the digits at one segment boundary swapped back (6|7, 12|13, 14|15).
-        left(first17, 5) || substr(first17, 7, 1) || substr(first17, 6, 1) || substr(first17, 8)
-            as unswapped_address_month,
-        left(first17, 11) || substr(first17, 13, 1) || substr(first17, 12, 1)
-            || substr(first17, 14) as unswapped_month_day,
-        left(first17, 13) || substr(first17, 15, 1) || substr(first17, 14, 1)
-            || substr(first17, 16) as unswapped_day_sequence
-    from records
+        left(first17, 14) as without_sequence
+
+    from int_match_records
+    anti join int_match_claimed_records using (record_id)
+    where first17 is not null
 
 ),
 
 segment_matches as (
 
-    select p.identity, r.record_id, p.damaged or r.damaged as one_damaged
-    from people_keys as p inner join record_keys as r using (without_address)
+    select p.identity, r.record_id
+    from people as p inner join records as r using (without_address)
+    where p.damaged or r.damaged
     union
-    select p.identity, r.record_id, p.damaged or r.damaged
-    from people_keys as p inner join record_keys as r using (without_month)
+    select p.identity, r.record_id
+    from people as p inner join records as r using (without_month)
+    where p.damaged or r.damaged
     union
-    select p.identity, r.record_id, p.damaged or r.damaged
-    from people_keys as p inner join record_keys as r using (without_day)
+    select p.identity, r.record_id
+    from people as p inner join records as r using (without_day)
+    where p.damaged or r.damaged
     union
-    select p.identity, r.record_id, p.damaged or r.damaged
-    from people_keys as p inner join record_keys as r using (without_sequence)
+    select p.identity, r.record_id
+    from people as p inner join records as r using (without_sequence)
+    where p.damaged or r.damaged
     union
-    select p.identity, r.record_id, p.damaged or r.damaged
-    from people_keys as p inner join record_keys as r on p.first17 = r.unswapped_address_month
+    select p.identity, r.record_id
+    from people as p inner join records as r on r.first17 = p.swapped_address_month
+    where p.damaged or r.damaged
     union
-    select p.identity, r.record_id, p.damaged or r.damaged
-    from people_keys as p inner join record_keys as r on p.first17 = r.unswapped_month_day
+    select p.identity, r.record_id
+    from people as p inner join records as r on r.first17 = p.swapped_month_day
+    where p.damaged or r.damaged
     union
-    select p.identity, r.record_id, p.damaged or r.damaged
-    from people_keys as p inner join record_keys as r on p.first17 = r.unswapped_day_sequence
+    select p.identity, r.record_id
+    from people as p inner join records as r on r.first17 = p.swapped_day_sequence
+    where p.damaged or r.damaged
 
 ),
 
@@ -102,7 +100,6 @@ compared as (
     from segment_matches
     inner join people using (identity)
     inner join records using (record_id)
-    where segment_matches.one_damaged
 
 ),
 

@@ -10,9 +10,27 @@ with source as (
 keyed as (
 
     select
-        -- Unique within a run: where the record came from.
-        concat_ws('#', file, coalesce(_sheet, ''), _row::varchar) as record_id,
-        *
+        -- Unique within a run and stable for the same inputs (see pipelines/stage.py); file,
+        -- _sheet and _row say where the record came from.
+        _seq as record_id,
+        -- What matching, coverage and provenance read; the rest (the raw ID text among it) stays
+        -- in the staged Parquet, and Parquet column pruning never reads it.
+        file,
+        _sheet,
+        _row,
+        roster_person_no,
+        insurance,
+        scheme,
+        status,
+        status_group,
+        region,
+        id_number,
+        id_clean,
+        id_prefix15,
+        id_kind,
+        id_birth_date,
+        id_sex,
+        name_key
 
     from source
 

@@ -1,8 +1,9 @@
 """Matching registry people to roster records: a cascade of SQL stages, each scored in Python.
 
 Each stage is one file in `sql/` (`int_match_s<n>_<route>.sql`) that proposes candidate pairs from
-what the earlier stages left open: people without an automatic match to a record that counts, and
-records nobody has claimed. `scoring.score_pairs` decides each pair; `int_match_decisions` then
+what the earlier stages left open: people without an automatic match to a record that counts
+(`int_match_open_people`, shrunk after each stage by `int_match_settle`), and records nobody has
+claimed. `scoring.score_pairs` decides each pair; `int_match_decisions` then
 makes sure no roster record is written off against two people.
 """
 
@@ -20,7 +21,7 @@ from pipelines.match.candidates import CANDIDATE_SCHEMA
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import REFERENCE_DIR
 from pipelines.stage import StagedInputs
-from pipelines.warehouse import append_frame, materialise, query, table_from_frame
+from pipelines.warehouse import append_frame, materialise, query, run_statement, table_from_frame
 
 log = get_logger(__name__)
 
@@ -66,15 +67,18 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     ):
         materialise(con, name)
     table_from_frame(con, "int_match_candidates", pl.DataFrame(schema=CANDIDATE_SCHEMA))
+    materialise(con, "int_match_open_people")
 
 
 def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config) -> int:
     """Propose, score and record one stage's pairs; return how many were kept."""
-    materialise(con, "int_match_open_people")
     materialise(con, "int_match_claimed_records")
     materialise(con, stage, as_table="int_match_stage_pairs")
     scored = score_pairs(query(con, "int_match_evidence"), config)
     append_frame(con, "int_match_candidates", scored)
+    settled = scored.filter(pl.col("decision") == "match", pl.col("record_counts"))
+    table_from_frame(con, "int_match_stage_settled", settled.select("identity", "insurance"))
+    run_statement(con, "int_match_settle")
     return scored.height
 
 

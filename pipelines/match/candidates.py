@@ -6,7 +6,7 @@ import polars as pl
 
 CANDIDATE_SCHEMA = {
     "identity": pl.String,
-    "record_id": pl.String,
+    "record_id": pl.Int64,
     "insurance": pl.String,
     "method": pl.String,  # exact_id, … (see the cascade in pipelines/match/__init__.py)
     "score": pl.Float64,  # 0–1

@@ -1,7 +1,6 @@
 """Scoring and deciding candidate pairs: one vectorised pass per cascade stage.
 
-score = route weight × name evidence (the similarity; on routes where ID digits name the
-                                        person, a name that reads the same counts ~0.99)
+score = route weight × name similarity
         − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name,
           in proportion to the namesakes expected among people born the same day in the county)
         − 0.02 when the first 15 ID digits differ by a rounding carry (stage 3)
@@ -89,9 +88,11 @@ def _score(config: Config) -> pl.Expr:
     m = config.matching
     weight = pl.col("method").replace_strict(m.route_weights.model_dump(), return_dtype=pl.Float64)
     same_key = pl.col("registry_name_key") == pl.col("roster_name_key")
-    # Where ID digits name the person, a name that reads the same (a homophone, a lost
-    # character) confirms them almost as well as the same characters do; a clearly different
-    # name counts for half. With no ID, the name itself is the evidence and counts as scored.
+    # Where the whole ID agrees, a name that reads the same (a homophone, a lost character)
+    # confirms it almost as well as the same characters do; a clearly different name counts for
+    # half. Where only some digits survive (stages 3 and 4) the name must single the person out
+    # among everyone those digits fit, so it counts as scored: a homophone or a lost character
+    # fits strangers too (陈? fits every 陈 born that day), and such pairs go to review.
     name_confirms = (
         pl.when(same_key)
         .then(1.0)
@@ -99,13 +100,8 @@ def _score(config: Config) -> pl.Expr:
         .then(0.9 + 0.1 * pl.col("name_score"))
         .otherwise(0.5 * pl.col("name_score"))
     )
-    name_evidence = (
-        pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES))
-        .then(name_confirms)
-        .otherwise(pl.col("name_score"))
-    )
     fuzzy_score = (
-        weight * name_evidence
+        weight * pl.col("name_score")
         - _common_name_penalty(config)
         - pl.when(pl.col("id_evidence") == "prefix15_rounded").then(0.02).otherwise(0.0)
     ) * (
