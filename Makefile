@@ -43,6 +43,23 @@ run: install
 	$(RUN) python -m pipelines run --input "$(INPUT)" --as-of "$(AS_OF)" \
 		--ledger "$(LEDGER)" --reports "$(REPORTS)" $(CONFIG_ARG)
 
+## 查看一个人的台账记录 One person's trail in the ledger, ID masked (ID=身份证号, LEDGER)
+.PHONY: history
+history: install
+	@test -n "$(ID)" || { echo "请给出身份证号：make history ID=430124..." >&2; exit 2; }
+	$(RUN) python -m pipelines history --id "$(ID)" --ledger "$(LEDGER)"
+
+## 导出台账 Export the ledger to Parquet and xlsx under reports/台账导出/ (LEDGER)
+.PHONY: export
+export: install
+	$(RUN) python -m pipelines export --ledger "$(LEDGER)"
+
+## 从备份恢复台账 Restore a ledger backup into a new file (BACKUP=文件夹, TO=新台账文件)
+.PHONY: restore
+restore: install
+	@test -n "$(BACKUP)" -a -n "$(TO)" || { echo "用法：make restore BACKUP=<备份文件夹> TO=<新台账文件>" >&2; exit 2; }
+	$(RUN) python -m pipelines restore --backup "$(BACKUP)" --ledger "$(TO)"
+
 ## 运行全部测试 Run the test suite
 .PHONY: test
 test: install
@@ -73,7 +90,8 @@ bench: install
 ## 清理生成的文件 Remove generated reports, the sample ledger and work files
 .PHONY: clean
 clean:
-	rm -rf data/interim reports/20* data/ledger.duckdb data/ledger.duckdb.wal .pytest_cache .ruff_cache
+	rm -rf data/interim reports/20* reports/台账导出 data/ledger.duckdb data/ledger.duckdb.wal \
+		data/ledger.duckdb.lock data/ledger.duckdb.backups .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 #################################################################################

@@ -1,4 +1,5 @@
-"""Command line: `python -m pipelines run --input DIR --as-of DATE --ledger FILE --reports DIR`.
+"""Command line: `python -m pipelines run --input DIR --as-of DATE --ledger FILE --reports DIR`,
+and for reading the ledger back `history --id ID`, `export`, `restore --backup DIR --ledger FILE`.
 
 Exit status: 0 when the run committed; 1 when it was refused for a reason the officer can fix
 (the message says which file, which row, what to do); 2 for a bad command line or configuration.
@@ -11,7 +12,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from pipelines.backups import RestoreError, restore
 from pipelines.config import ConfigError, load_config
+from pipelines.history import LedgerMissingError, export_ledger, format_history, person_history
 from pipelines.log import get_logger, setup_logging
 from pipelines.nightly import RunRefusedError, RunRequest, RunResult, run_nightly
 from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, SAMPLE_DIR
@@ -71,7 +74,34 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="有文件无法读取时仍写入台账（默认拒绝，以免误判未参保）",
     )
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="允许基准日早于台账最近一次运行（只追加记录，不改写历史）",
+    )
     run.add_argument("--verbose", action="store_true", help="输出更详细的过程信息")
+
+    history = commands.add_parser(
+        "history", help="查看一个人在台账中的全部记录（身份证号打码显示）"
+    )
+    who = history.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id", dest="id_number", help="身份证号")
+    who.add_argument("--person-key", help="人员编号")
+    history.add_argument("--ledger", type=Path, default=DEFAULT_LEDGER, help="台账文件")
+
+    export = commands.add_parser("export", help="把台账导出为 Parquet 和 Excel")
+    export.add_argument("--ledger", type=Path, default=DEFAULT_LEDGER, help="台账文件")
+    export.add_argument(
+        "--out", type=Path, default=DEFAULT_REPORTS / "台账导出", help="导出到的文件夹"
+    )
+
+    restore = commands.add_parser("restore", help="从备份恢复台账到一个新文件")
+    restore.add_argument(
+        "--backup", type=Path, required=True, help="备份文件夹（<台账>.backups/ 下）"
+    )
+    restore.add_argument(
+        "--ledger", type=Path, required=True, help="恢复成的台账文件（不得已存在）"
+    )
     return parser
 
 
@@ -112,13 +142,14 @@ def _print_summary(request: RunRequest, result: RunResult) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    setup_logging(args.verbose)
     try:
         config = load_config(args.config)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USAGE
-    request = RunRequest(args.input, args.as_of, args.ledger, args.reports, args.allow_partial)
+    request = RunRequest(
+        args.input, args.as_of, args.ledger, args.reports, args.allow_partial, args.rebuild
+    )
     try:
         result = run_nightly(request, config)
     except RunRefusedError as refused:
@@ -130,8 +161,45 @@ def run_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def history_command(args: argparse.Namespace) -> int:
+    try:
+        trail = person_history(args.ledger, args.id_number, args.person_key)
+    except LedgerMissingError as missing:
+        print(missing, file=sys.stderr)
+        return EXIT_REFUSED
+    print(format_history(trail))
+    return EXIT_OK
+
+
+def export_command(args: argparse.Namespace) -> int:
+    try:
+        target = export_ledger(args.ledger, args.out)
+    except LedgerMissingError as missing:
+        print(missing, file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"台账已导出到 {target}")
+    return EXIT_OK
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    try:
+        restore(args.backup, args.ledger)
+    except RestoreError as error:
+        print(f"未恢复：{error}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"已从 {args.backup} 恢复台账到 {args.ledger}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": run_command,
+    "history": history_command,
+    "export": export_command,
+    "restore": restore_command,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "run":
-        return run_command(args)
-    return EXIT_USAGE
+    setup_logging(getattr(args, "verbose", False))
+    return COMMANDS[args.command](args)

@@ -186,6 +186,7 @@ class Money(_Strict):
 class RunSettings(_Strict):
     chunk_rows: int = Field(ge=1000)
     duckdb_memory_limit: str
+    backups_keep: int = Field(ge=0)
 
 
 class Config(_Strict):

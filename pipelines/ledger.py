@@ -1,7 +1,8 @@
 """The ledger (台账): the DuckDB file that is the system of record across nightly runs.
 
-A run is committed in one transaction: its run row, file accounting, quarantine, ID conflicts
-and coverage snapshot all land together or not at all.
+A run is committed in one transaction: its run row, file accounting, quarantine, ID conflicts,
+its events (登记, 销号, 复登, ... see sql/ledger_schema.sql) and the people's current state all land
+together or not at all. Events are only ever appended.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.faults import fault_point
 from pipelines.sqlfiles import load_sql
 from pipelines.stage import StagedInputs
 
@@ -87,18 +89,31 @@ def attach_ledger(con: duckdb.DuckDBPyConnection, ledger_path: Path) -> None:
     ensure_schema(con)
 
 
-def commit_run(con: duckdb.DuckDBPyConnection, run: RunInfo, staged: StagedInputs) -> int:
-    """Write the run into the attached ledger in one transaction; return its run id."""
+def latest_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The as-of date of the latest committed run, or None for a new ledger."""
+    return con.execute("select max(as_of) from runs where outcome = 'committed'").fetchall()[0][0]
+
+
+def commit_run(
+    con: duckdb.DuckDBPyConnection, run: RunInfo, staged: StagedInputs, *, rebuild: bool = False
+) -> int:
+    """Write the run into the attached ledger in one transaction; return its run id.
+
+    Everything lands together or not at all: the run and its files, the quarantine, ID
+    conflicts, the events that compare this run with the ledger's current state, and that state.
+    """
     con.execute("begin transaction").fetchall()
     try:
         run_id = con.execute("select coalesce(max(run_id), 0) + 1 from runs").fetchall()[0][0]
         con.execute(
-            "insert into runs values ($run_id, $as_of, $started_at, now()::timestamp, "
-            "'committed', $code_version, $config_sha256, $input_dir)",
+            "insert into runs (run_id, as_of, started_at, finished_at, outcome, rebuild, "
+            "code_version, config_sha256, input_dir) values ($run_id, $as_of, $started_at, "
+            "now()::timestamp, 'committed', $rebuild, $code_version, $config_sha256, $input_dir)",
             {
                 "run_id": run_id,
                 "as_of": run.as_of,
                 "started_at": run.started_at,
+                "rebuild": rebuild,
                 "code_version": code_version(),
                 "config_sha256": run.config_sha256,
                 "input_dir": str(run.input_dir),
@@ -114,7 +129,11 @@ def commit_run(con: duckdb.DuckDBPyConnection, run: RunInfo, staged: StagedInput
             "insert into id_conflicts select $run_id, * from int_registry_name_conflicts",
             {"run_id": run_id},
         ).fetchall()
-        con.execute(load_sql("ledger_insert_coverage"), {"run_id": run_id}).fetchall()
+        state = {"run_id": run_id, "as_of": run.as_of}
+        con.execute(load_sql("ledger_insert_events"), state).fetchall()
+        fault_point("before_state_update")
+        con.execute(load_sql("ledger_update_state"), state).fetchall()
+        fault_point("before_commit")
         con.execute("commit").fetchall()
     except BaseException:
         con.execute("rollback").fetchall()

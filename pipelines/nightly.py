@@ -13,9 +13,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.backups import back_up
 from pipelines.config import Config
 from pipelines.coverage import compute_coverage
-from pipelines.ledger import RunInfo, attach_ledger, commit_run
+from pipelines.faults import fault_point
+from pipelines.ledger import LEDGER_ALIAS, RunInfo, attach_ledger, commit_run, latest_as_of
+from pipelines.lock import LedgerLockedError, ledger_lock
 from pipelines.log import get_logger
 from pipelines.match import MatchTimings, match_rosters
 from pipelines.paths import INTERIM_DIR
@@ -48,6 +51,7 @@ class RunRequest:
     ledger_path: Path
     reports_dir: Path
     allow_partial: bool = False
+    rebuild: bool = False
 
 
 @dataclass
@@ -124,9 +128,35 @@ def reconcile(
     return Reconciliation(conflicts.height, timings, seconds)
 
 
+def _refuse_if_earlier(request: RunRequest) -> None:
+    """The ledger records forward in time: an earlier as-of date needs an explicit rebuild."""
+    if request.rebuild or not request.ledger_path.exists():
+        return
+    with duckdb.connect(str(request.ledger_path), read_only=True) as ledger:
+        has_runs = ledger.execute(
+            "select count(*) from duckdb_tables() where table_name = 'runs'"
+        ).fetchall()[0][0]
+        latest = latest_as_of(ledger) if has_runs else None
+    if latest is not None and request.as_of < latest:
+        raise RunRefusedError(
+            f"基准日 {request.as_of.isoformat()} 早于台账最近一次运行的基准日 "
+            f"{latest.isoformat()}，台账只能按日期向前记录，本次未运行。确需按较早日期重算，"
+            "请加 --rebuild（只追加记录，不删除、不改写已有记录）。"
+        )
+
+
 def run_nightly(request: RunRequest, config: Config, work_root: Path | None = None) -> RunResult:
     """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError."""
     _check_inputs(request)
+    try:
+        with ledger_lock(request.ledger_path, request.as_of):
+            _refuse_if_earlier(request)
+            return _run_locked(request, config, work_root)
+    except LedgerLockedError as locked:
+        raise RunRefusedError(str(locked)) from None
+
+
+def _run_locked(request: RunRequest, config: Config, work_root: Path | None) -> RunResult:
     started_at = dt.datetime.now()
     work_root = work_root or INTERIM_DIR
     work_root.mkdir(parents=True, exist_ok=True)
@@ -137,12 +167,19 @@ def run_nightly(request: RunRequest, config: Config, work_root: Path | None = No
         staged = stage_inputs(request.input_dir, config, request.as_of, work_dir)
         export_quarantine(staged, request.reports_dir / request.as_of.isoformat())
         _refuse_if_incomplete(staged, request.allow_partial)
+        fault_point("after_staging")
         con = open_work_db(config, work_dir)
         try:
             reconciliation = reconcile(con, staged, config, request.as_of)
+            fault_point("after_matching")
             attach_ledger(con, request.ledger_path)
+            backup = back_up(
+                con, LEDGER_ALIAS, request.ledger_path, request.as_of, config.run.backups_keep
+            )
+            if backup:
+                log.info("写入前的台账已备份到 %s", backup)
             run_info = RunInfo(request.as_of, started_at, config.fingerprint(), request.input_dir)
-            run_id = commit_run(con, run_info, staged)
+            run_id = commit_run(con, run_info, staged, rebuild=request.rebuild)
             log.info("已写入台账 %s（第 %d 次运行）", request.ledger_path, run_id)
             result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
             _summarise(con, result)

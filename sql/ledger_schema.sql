@@ -7,6 +7,7 @@ create table if not exists runs (
     started_at timestamp not null,
     finished_at timestamp,
     outcome varchar not null,          -- committed
+    rebuild boolean not null default false,  -- an as-of date earlier than the latest, on request
     code_version varchar,
     config_sha256 varchar not null,
     input_dir varchar not null
@@ -49,10 +50,40 @@ create table if not exists id_conflicts (
     name_score double not null
 );
 
--- Coverage per registry person per insurance, one snapshot per committed run.
-create table if not exists coverage_snapshots (
+-- The write-off ledger (参保销号): every change of a person's state, never updated or deleted.
+-- One row per person per insurance per change, with the evidence that caused it.
+--   登记   recorded as unenrolled (first time, or again after being exempt or in review)
+--   销号   written off: now enrolled, with the matched record as evidence
+--   复登   enrolled before, unenrolled again (a record terminated or cancelled)
+--   待核实 a possible match waits for a person to confirm it
+--   不纳入 not required to enrol (exempt), with the reason and its evidence column
+--   移出   no longer in the registry
+--   核实   a reviewer's decision (确认 / 否决) on a possible match
+create table if not exists events (
+    event_id bigint primary key,       -- in the order events were written (no sequence: a
+                                       -- backup restores a table, but not a sequence's position)
     run_id integer not null,
+    as_of date not null,
     person_key varchar not null,
+    insurance varchar not null,        -- pension / medical
+    event_type varchar not null,       -- 登记 / 销号 / 复登 / 待核实 / 不纳入 / 移出 / 核实
+    status_before varchar,             -- null: not in the ledger before
+    status_after varchar,              -- null: left the registry
+    roster_person_no varchar,          -- evidence: the matched roster record
+    match_method varchar,
+    match_score double,
+    match_reason varchar,
+    exempt_reason varchar,
+    exempt_evidence varchar,
+    source_rows varchar[],             -- evidence: the registry rows (file#sheet#row)
+    recorded_at timestamp not null default current_timestamp
+);
+
+-- Each person's current state per insurance, kept in step with the events in the same
+-- transaction. People who left the registry stay, with removed_on set.
+create table if not exists person_state (
+    person_key varchar not null,
+    insurance varchar not null,        -- pension / medical
     id_number varchar,
     name varchar not null,
     sex varchar,
@@ -64,7 +95,6 @@ create table if not exists coverage_snapshots (
     household_key varchar,
     categories varchar[] not null,
     poverty_exit varchar,
-    insurance varchar not null,        -- pension / medical
     status varchar not null,           -- enrolled / unenrolled / review / exempt
     exempt_reason varchar,
     exempt_evidence varchar,
@@ -73,11 +103,16 @@ create table if not exists coverage_snapshots (
     match_score double,
     match_reason varchar,
     flags varchar[] not null,
-    source_rows varchar[] not null
+    source_rows varchar[] not null,
+    first_recorded_on date,            -- the first 登记: first found unenrolled
+    crossed_off_on date,               -- the latest 销号
+    removed_on date,                   -- left the registry (移出); null while in it
+    last_run_id integer not null,
+    primary key (person_key, insurance)
 );
 
 -- The contract's view: one row per registry person per insurance as of the latest run.
 create or replace view person_coverage as
-select * exclude (run_id)
-from coverage_snapshots
-where run_id = (select max(run_id) from runs where outcome = 'committed');
+select * exclude (removed_on, last_run_id)
+from person_state
+where removed_on is null;
