@@ -49,6 +49,12 @@ history: install
 	@test -n "$(ID)" || { echo "请给出身份证号：make history ID=430124..." >&2; exit 2; }
 	$(RUN) python -m pipelines history --id "$(ID)" --ledger "$(LEDGER)"
 
+## 导入核实结果 Import a township's returned review decisions (FILE=工作簿, LEDGER)
+.PHONY: review
+review: install
+	@test -n "$(FILE)" || { echo "请给出交回的工作簿：make review FILE=甲镇.xlsx" >&2; exit 2; }
+	$(RUN) python -m pipelines review --file "$(FILE)" --ledger "$(LEDGER)"
+
 ## 导出台账 Export the ledger to Parquet and xlsx under reports/台账导出/ (LEDGER)
 .PHONY: export
 export: install

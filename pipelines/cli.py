@@ -15,9 +15,11 @@ from pathlib import Path
 from pipelines.backups import RestoreError, restore
 from pipelines.config import ConfigError, load_config
 from pipelines.history import LedgerMissingError, export_ledger, format_history, person_history
+from pipelines.lock import LedgerLockedError
 from pipelines.log import get_logger, setup_logging
 from pipelines.nightly import RunRefusedError, RunRequest, RunResult, run_nightly
 from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, SAMPLE_DIR
+from pipelines.review import ReviewRefusedError, import_review
 from pipelines.stage import FileReport
 
 log = get_logger(__name__)
@@ -95,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=DEFAULT_REPORTS / "台账导出", help="导出到的文件夹"
     )
 
+    review = commands.add_parser("review", help="导入乡镇交回的核实结果（待核实表）")
+    review.add_argument("--file", type=Path, required=True, help="交回的乡镇工作簿 .xlsx")
+    review.add_argument("--ledger", type=Path, default=DEFAULT_LEDGER, help="台账文件")
+
     restore = commands.add_parser("restore", help="从备份恢复台账到一个新文件")
     restore.add_argument(
         "--backup", type=Path, required=True, help="备份文件夹（<台账>.backups/ 下）"
@@ -135,6 +141,8 @@ def _print_summary(request: RunRequest, result: RunResult) -> None:
     )
     for reason, count in result.quarantine_by_reason[:10]:
         print(f"  {count:>6} 行  {reason}")
+    for problem in result.review_problems:
+        print(f"核实结果未采用：{problem}")
     print(
         f"乡镇工作簿：{len(result.workbooks)} 个，位于 "
         f"{request.reports_dir / request.as_of.isoformat()}"
@@ -191,7 +199,20 @@ def restore_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def review_command(args: argparse.Namespace) -> int:
+    try:
+        added, problems = import_review(args.file, args.ledger)
+    except (ReviewRefusedError, LedgerLockedError) as refused:
+        print(f"未导入：{refused}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"已导入 {added} 条核实结果（下次比对时生效）。")
+    for problem in problems:
+        print(f"  未采用：{problem}")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "review": review_command,
     "run": run_command,
     "history": history_command,
     "export": export_command,

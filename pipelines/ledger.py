@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from pipelines.faults import fault_point
+from pipelines.review import record_decisions
 from pipelines.sqlfiles import load_sql
 from pipelines.stage import StagedInputs
 
@@ -95,12 +96,18 @@ def latest_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
 
 
 def commit_run(
-    con: duckdb.DuckDBPyConnection, run: RunInfo, staged: StagedInputs, *, rebuild: bool = False
+    con: duckdb.DuckDBPyConnection,
+    run: RunInfo,
+    staged: StagedInputs,
+    review_decisions: pl.DataFrame,
+    *,
+    rebuild: bool = False,
 ) -> int:
     """Write the run into the attached ledger in one transaction; return its run id.
 
     Everything lands together or not at all: the run and its files, the quarantine, ID
-    conflicts, the events that compare this run with the ledger's current state, and that state.
+    conflicts, reviewers' decisions returned with the inputs (核实 events), the events that
+    compare this run with the ledger's current state, and that state.
     """
     con.execute("begin transaction").fetchall()
     try:
@@ -129,6 +136,7 @@ def commit_run(
             "insert into id_conflicts select $run_id, * from int_registry_name_conflicts",
             {"run_id": run_id},
         ).fetchall()
+        record_decisions(con, review_decisions, run_id, run.as_of)
         state = {"run_id": run_id, "as_of": run.as_of}
         con.execute(load_sql("ledger_insert_events"), state).fetchall()
         fault_point("before_state_update")

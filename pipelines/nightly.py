@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines.backups import back_up
 from pipelines.config import Config
@@ -23,7 +24,9 @@ from pipelines.log import get_logger
 from pipelines.match import MatchTimings, match_rosters
 from pipelines.paths import INTERIM_DIR
 from pipelines.people import build_registry_people
-from pipelines.reporting.township import write_township_workbooks
+from pipelines.reporting.township import INSURANCE_LABELS, write_township_workbooks
+from pipelines.review import latest_decisions, read_review_folder, review_secret
+from pipelines.sqlfiles import load_sql
 from pipelines.stage import (
     FileReport,
     StagedInputs,
@@ -34,6 +37,9 @@ from pipelines.stage import (
 from pipelines.warehouse import open_work_db
 
 log = get_logger(__name__)
+
+# Returned township workbooks with reviewers' decisions, in the input folder.
+REVIEW_FOLDER = "review"
 
 
 class RunRefusedError(Exception):
@@ -63,6 +69,7 @@ class RunResult:
     id_conflicts: int = 0
     people: int = 0
     workbooks: list[Path] = field(default_factory=list)
+    review_problems: list[str] = field(default_factory=list)
 
 
 def _check_inputs(request: RunRequest) -> None:
@@ -84,6 +91,16 @@ def _refuse_if_incomplete(staged: StagedInputs, allow_partial: bool) -> None:
             "请修正或移走这些文件后重新运行；确需忽略它们时可加 --allow-partial。",
             staged.files,
         )
+
+
+def _unapplied_reviews(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        f"人员编号 {person_key} 的{INSURANCE_LABELS[insurance]}与参保人编号 {roster_no} 的匹配"
+        f"已由 {reviewer} 确认，但本次比对已不再出现这一对（记录可能已终止或被删除），未采用"
+        for person_key, insurance, roster_no, _, reviewer in con.sql(
+            load_sql("rpt_review_unapplied")
+        ).fetchall()
+    ]
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, result: RunResult) -> None:
@@ -110,7 +127,11 @@ class Reconciliation:
 
 
 def reconcile(
-    con: duckdb.DuckDBPyConnection, staged: StagedInputs, config: Config, as_of: dt.date
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedInputs,
+    config: Config,
+    as_of: dt.date,
+    review_decisions: pl.DataFrame | None = None,
 ) -> Reconciliation:
     """Staged inputs → registry people → matches → rpt_person_coverage, in the work database."""
     seconds: dict[str, float] = {}
@@ -120,7 +141,7 @@ def reconcile(
     seconds["people"] = time.perf_counter() - started
     started = time.perf_counter()
     log.info("比对参保名册")
-    timings = match_rosters(con, staged, config)
+    timings = match_rosters(con, staged, config, review_decisions)
     seconds["match"] = time.perf_counter() - started
     started = time.perf_counter()
     compute_coverage(con, config)
@@ -170,18 +191,23 @@ def _run_locked(request: RunRequest, config: Config, work_root: Path | None) -> 
         fault_point("after_staging")
         con = open_work_db(config, work_dir)
         try:
-            reconciliation = reconcile(con, staged, config, request.as_of)
-            fault_point("after_matching")
             attach_ledger(con, request.ledger_path)
+            returned, review_problems = read_review_folder(
+                request.input_dir / REVIEW_FOLDER, review_secret(con)
+            )
+            decisions = latest_decisions(con, returned)
+            reconciliation = reconcile(con, staged, config, request.as_of, decisions)
+            fault_point("after_matching")
             backup = back_up(
                 con, LEDGER_ALIAS, request.ledger_path, request.as_of, config.run.backups_keep
             )
             if backup:
                 log.info("写入前的台账已备份到 %s", backup)
             run_info = RunInfo(request.as_of, started_at, config.fingerprint(), request.input_dir)
-            run_id = commit_run(con, run_info, staged, rebuild=request.rebuild)
+            run_id = commit_run(con, run_info, staged, returned, rebuild=request.rebuild)
             log.info("已写入台账 %s（第 %d 次运行）", request.ledger_path, run_id)
             result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
+            result.review_problems = review_problems + _unapplied_reviews(con)
             _summarise(con, result)
             result.workbooks = write_township_workbooks(con, request.reports_dir, request.as_of)
         finally:

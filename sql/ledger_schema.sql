@@ -62,7 +62,7 @@ create table if not exists id_conflicts (
 create table if not exists events (
     event_id bigint primary key,       -- in the order events were written (no sequence: a
                                        -- backup restores a table, but not a sequence's position)
-    run_id integer not null,
+    run_id integer,                    -- null for review decisions imported between runs
     as_of date not null,
     person_key varchar not null,
     insurance varchar not null,        -- pension / medical
@@ -116,3 +116,32 @@ create or replace view person_coverage as
 select * exclude (removed_on, last_run_id)
 from person_state
 where removed_on is null;
+
+-- A secret that only this ledger knows: review workbooks carry codes made with it, so that a
+-- township cannot return another township's rows, or a pair it edited, as its own decisions.
+create table if not exists ledger_settings (
+    key varchar primary key,
+    value varchar not null
+);
+
+insert into ledger_settings
+select 'review_secret', md5(uuid()::varchar) || md5(uuid()::varchar)
+where not exists (select 1 from ledger_settings where key = 'review_secret');
+
+-- Reviewers' decisions on possible matches (核实), as imported from returned workbooks. The
+-- latest decision on a pair holds; a rejected pair is never proposed again, a confirmed one is
+-- written off by the next run with method review_confirmed.
+create table if not exists review_decisions (
+    decision_id bigint primary key,
+    person_key varchar not null,
+    insurance varchar not null,
+    roster_person_no varchar not null,
+    decision varchar not null,         -- 确认 / 否决
+    reviewer varchar not null,
+    workbook_as_of date not null,      -- the run whose workbook proposed the pair
+    county varchar not null,
+    township varchar not null,
+    source_file varchar not null,
+    source_row integer not null,
+    imported_at timestamp not null default current_timestamp
+);

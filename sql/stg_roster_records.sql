@@ -19,6 +19,7 @@ keyed as (
         _sheet,
         _row,
         roster_person_no,
+        name,
         insurance,
         scheme,
         status,

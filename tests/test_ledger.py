@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from openpyxl import load_workbook
 
 from pipelines.backups import backups_dir, restore
 from pipelines.config import Config
@@ -22,6 +23,7 @@ from pipelines.history import format_history, person_history
 from pipelines.lock import lock_path
 from pipelines.nightly import RunRefusedError, RunRequest, run_nightly
 from pipelines.paths import PROJECT_ROOT
+from pipelines.review import ReviewRefusedError, import_review
 from tests.conftest import valid_id, write_csv
 
 REGISTRY_HEADER = ["姓名", "身份证号", "县市区", "乡镇", "村", "人员类别", "在校生状况"]
@@ -279,3 +281,161 @@ def test_a_backup_restores_the_ledger_as_it_was(tmp_path: Path, config: Config) 
     with duckdb.connect(str(restored), read_only=True) as con:
         assert con.sql("select * from person_coverage order by all").pl().equals(after_first)
         assert con.sql("select count(*) from runs").fetchall()[0][0] == 1
+
+
+# --- review decisions ---------------------------------------------------------------------------
+
+REVIEW_IDS = {
+    "戊": valid_id("43012419660606551"),  # a reviewer confirms the pair
+    "己": valid_id("43012419670707662"),  # a reviewer rejects it
+}
+
+
+def write_review_inputs(root: Path) -> Path:
+    """Two people whose ID appears in the roster under a clearly different name: the same number
+    on someone else (重号) or a typo in the name? Only a person can tell, so both go to review."""
+    people = [
+        [name, number, "宁乡市", "甲镇", "一村", "建档立卡贫困人口", ""]
+        for name, number in REVIEW_IDS.items()
+    ]
+    pension = [
+        ["P5", "王大锤", REVIEW_IDS["戊"], PENSION, "参保缴费", "宁乡市"],
+        ["P6", "李四光", REVIEW_IDS["己"], PENSION, "参保缴费", "宁乡市"],
+    ]
+    write_csv(root / "registry" / "r.csv", [REGISTRY_HEADER, *people])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER, *pension])
+    write_csv(root / "medical" / "m.csv", [ROSTER_HEADER])
+    return root
+
+
+def review_run(tmp_path: Path, config: Config, as_of: dt.date) -> None:
+    run_nightly(
+        RunRequest(
+            write_review_inputs(tmp_path / "inputs"),
+            as_of,
+            tmp_path / "ledger.duckdb",
+            tmp_path / "reports",
+        ),
+        config,
+        tmp_path / "work",
+    )
+
+
+def fill_review(workbook: Path, target: Path, decisions: dict[str, tuple[str, str]]) -> Path:
+    """What a township officer does: pick 确认/否决 and sign, per roster record number."""
+    book = load_workbook(workbook)
+    sheet = book["待核实"]
+    headers = [cell.value for cell in sheet[1]]
+    number, result, reviewer = (headers.index(h) + 1 for h in ("参保人编号", "核实结果", "核实人"))
+    for row in range(2, sheet.max_row + 1):
+        choice = decisions.get(sheet.cell(row, number).value)
+        if choice:
+            sheet.cell(row, result).value, sheet.cell(row, reviewer).value = choice
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+    return target
+
+
+def township_workbook(tmp_path: Path, as_of: dt.date) -> Path:
+    return tmp_path / "reports" / as_of.isoformat() / "宁乡市" / "甲镇.xlsx"
+
+
+def pension_state(tmp_path: Path) -> dict[str, tuple]:
+    rows = ledger(
+        tmp_path,
+        "select name, status, match_method, roster_person_no from person_coverage "
+        "where insurance = 'pension'",
+    ).rows()
+    return {name: tuple(rest) for name, *rest in rows}
+
+
+def test_review_decisions_returned_with_the_inputs_are_applied(
+    tmp_path: Path, config: Config
+) -> None:
+    review_run(tmp_path, config, NIGHTS[0])
+    assert {name: state[0] for name, state in pension_state(tmp_path).items()} == {
+        "戊": "review",
+        "己": "review",
+    }
+    fill_review(
+        township_workbook(tmp_path, NIGHTS[0]),
+        tmp_path / "inputs" / "review" / "甲镇-已核实.xlsx",
+        {"P5": ("确认", "张核实"), "P6": ("否决", "张核实")},
+    )
+    review_run(tmp_path, config, NIGHTS[1])
+    assert pension_state(tmp_path)["戊"] == ("enrolled", "review_confirmed", "P5")
+    assert pension_state(tmp_path)["己"] == ("unenrolled", None, None)
+    assert events_of(tmp_path, 2) == {
+        ("戊", "pension", "核实"),
+        ("己", "pension", "核实"),
+        ("戊", "pension", "销号"),
+        ("己", "pension", "登记"),
+    }
+    # The same workbook still in the folder the next night: nothing new, and the rejected pair
+    # never comes back for review.
+    review_run(tmp_path, config, NIGHTS[2])
+    assert events_of(tmp_path, 3) == set()
+    assert pension_state(tmp_path)["己"] == ("unenrolled", None, None)
+
+
+def test_a_workbook_imported_between_runs_counts_at_the_next_run(
+    tmp_path: Path, config: Config
+) -> None:
+    review_run(tmp_path, config, NIGHTS[0])
+    returned = fill_review(
+        township_workbook(tmp_path, NIGHTS[0]),
+        tmp_path / "returned" / "甲镇.xlsx",
+        {"P5": ("确认", "张核实"), "P6": ("否决", "")},
+    )
+    added, problems = import_review(returned, tmp_path / "ledger.duckdb")
+    assert added == 1
+    assert len(problems) == 1 and "已选择「否决」，但未填写核实人" in problems[0]
+    assert import_review(returned, tmp_path / "ledger.duckdb")[0] == 0  # twice: nothing new
+    verified = ledger(tmp_path, "select run_id, event_type from events where event_type = '核实'")
+    assert verified.rows() == [(None, "核实")]
+    review_run(tmp_path, config, NIGHTS[1])
+    assert pension_state(tmp_path)["戊"][:2] == ("enrolled", "review_confirmed")
+    assert pension_state(tmp_path)["己"][0] == "review"
+
+
+def test_an_edited_pair_refuses_the_whole_workbook(tmp_path: Path, config: Config) -> None:
+    review_run(tmp_path, config, NIGHTS[0])
+    returned = fill_review(
+        township_workbook(tmp_path, NIGHTS[0]),
+        tmp_path / "returned" / "甲镇.xlsx",
+        {"P5": ("确认", "张核实")},
+    )
+    book = load_workbook(returned)
+    sheet = book["待核实"]
+    column = [cell.value for cell in sheet[1]].index("参保人编号") + 1
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, column).value == "P5")
+    sheet.cell(row, column).value = "P6"  # point the confirmation at the other record
+    book.save(returned)
+    with pytest.raises(ReviewRefusedError, match=f"第 {row} 行的比对信息被修改"):
+        import_review(returned, tmp_path / "ledger.duckdb")
+    assert ledger(tmp_path, "select count(*) from review_decisions").item() == 0
+
+
+def test_another_townships_workbook_is_refused(tmp_path: Path, config: Config) -> None:
+    review_run(tmp_path, config, NIGHTS[0])
+    returned = fill_review(
+        township_workbook(tmp_path, NIGHTS[0]),
+        tmp_path / "returned" / "乙镇.xlsx",
+        {"P5": ("确认", "张核实")},
+    )
+    with pytest.raises(
+        ReviewRefusedError, match="这是「宁乡市甲镇」的工作簿，文件名却不含「甲镇」"
+    ):
+        import_review(returned, tmp_path / "ledger.duckdb")
+
+
+def test_a_workbook_from_another_ledger_is_refused(tmp_path: Path, config: Config) -> None:
+    review_run(tmp_path / "a", config, NIGHTS[0])
+    review_run(tmp_path / "b", config, NIGHTS[0])
+    returned = fill_review(
+        township_workbook(tmp_path / "a", NIGHTS[0]),
+        tmp_path / "returned" / "甲镇.xlsx",
+        {"P5": ("确认", "张核实")},
+    )
+    with pytest.raises(ReviewRefusedError, match="不是由本台账生成"):
+        import_review(returned, tmp_path / "b" / "ledger.duckdb")

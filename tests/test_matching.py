@@ -261,20 +261,59 @@ def test_a_namesake_the_surviving_15_digits_cannot_separate_blocks(
     assert "同县有同名同出生日期的其他人；" in pair["reason"] + "；"
 
 
-def test_a_record_is_written_off_against_one_person_at_most(tmp_path: Path) -> None:
-    con = duckdb.connect()
-    con.execute("""
-        create temp table int_match_candidates as select * from (values
-            ('p1', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '甲', true),
-            ('p2', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '乙', true),
-            ('p3', 'r2', 'pension', 'exact_id', 1.0, 'match', '丙', true))
-            as t(identity, record_id, insurance, method, score, decision, reason, record_counts)
-    """).fetchall()
+def decide(candidates: str, reviews: str = "") -> pl.DataFrame:
+    """int_match_decisions over hand-made candidates (identity, record, method, decision) and
+    reviewers' decisions (person, record, 确认/否决)."""
     from pipelines.sqlfiles import load_sql
 
-    decided = con.sql(load_sql("int_match_decisions")).pl().sort("identity")
+    con = duckdb.connect()
+    con.execute(f"""
+        create temp table int_match_candidates as select * from (values {candidates})
+            as t(identity, record_id, insurance, method, score, decision, reason, record_counts)
+    """).fetchall()
+    con.execute("""
+        create temp table int_registry_people as
+        select 'p' || i as identity, 'K' || i as person_key from range(1, 5) as r(i);
+        create temp table stg_roster_records as
+        select 'r' || i as record_id, 'R' || i as roster_person_no from range(1, 5) as r(i);
+    """).fetchall()
+    reviews = reviews or "(null, null, null, null, null)"
+    con.execute(f"""
+        create temp table int_review_decisions as select * from (values {reviews})
+            as t(person_key, insurance, roster_person_no, decision, reviewer)
+        where person_key is not null
+    """).fetchall()
+    return con.sql(load_sql("int_match_decisions")).pl().sort("identity")
+
+
+def test_a_record_is_written_off_against_one_person_at_most() -> None:
+    decided = decide("""
+        ('p1', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '甲', true),
+        ('p2', 'r1', 'pension', 'near_miss_id', 0.95, 'match', '乙', true),
+        ('p3', 'r2', 'pension', 'exact_id', 1.0, 'match', '丙', true)
+    """)
     assert decided.get_column("decision").to_list() == ["review", "review", "match"]
     assert "对应多名在册人员" in decided.get_column("reason").item(0)
+
+
+def test_a_confirmed_pair_is_written_off_and_a_rejected_one_dropped() -> None:
+    decided = decide(
+        """
+        ('p1', 'r1', 'pension', 'exact_id', 0.4, 'review', '姓名不同', true),
+        ('p2', 'r2', 'pension', 'no_usable_id', 0.8, 'review', '常见姓名', true),
+        ('p3', 'r3', 'pension', 'no_usable_id', 0.8, 'review', '常见姓名', true)
+        """,
+        """
+        ('K1', 'pension', 'R1', '确认', '张核实'),
+        ('K2', 'pension', 'R2', '否决', '张核实'),
+        ('K3', 'medical', 'R3', '确认', '张核实')
+        """,
+    )
+    rows = {row["identity"]: row for row in decided.iter_rows(named=True)}
+    assert (rows["p1"]["decision"], rows["p1"]["method"]) == ("match", "review_confirmed")
+    assert "人工核实确认（核实人 张核实）" in rows["p1"]["reason"]
+    assert "p2" not in rows  # rejected: never proposed again
+    assert rows["p3"]["decision"] == "review"  # the confirmation was for another insurance
 
 
 def test_terminated_record_does_not_stop_the_search(tmp_path: Path, config: Config) -> None:

@@ -25,6 +25,14 @@ from pipelines.warehouse import append_frame, materialise, query, run_statement,
 
 log = get_logger(__name__)
 
+REVIEW_SCHEMA = {
+    "person_key": pl.String,
+    "insurance": pl.String,
+    "roster_person_no": pl.String,
+    "decision": pl.String,
+    "reviewer": pl.String,
+}
+
 # The cascade, in order: (stage SQL file, what it is called in the run summary).
 STAGES = (
     ("int_match_s1_exact_id", "身份证号一致"),
@@ -83,10 +91,22 @@ def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config) -> in
 
 
 def match_rosters(
-    con: duckdb.DuckDBPyConnection, staged: StagedInputs, config: Config
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedInputs,
+    config: Config,
+    review_decisions: pl.DataFrame | None = None,
 ) -> MatchTimings:
-    """Create int_match_decisions: every kept pair with its decision, method, score and reason."""
+    """Create int_match_decisions: every kept pair with its decision, method, score and reason.
+
+    `review_decisions` are reviewers' decisions on pairs (person_key, insurance,
+    roster_person_no, decision, reviewer; the latest per pair), applied after the cascade.
+    """
     timings = MatchTimings()
+    table_from_frame(
+        con,
+        "int_review_decisions",
+        review_decisions if review_decisions is not None else pl.DataFrame(schema=REVIEW_SCHEMA),
+    )
     started = time.perf_counter()
     _prepare(con, staged)
     timings.seconds["prepare"] = time.perf_counter() - started
