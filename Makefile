@@ -47,7 +47,8 @@ run: install
 .PHONY: history
 history: install
 	@test -n "$(ID)" || { echo "请给出身份证号：make history ID=430124..." >&2; exit 2; }
-	$(RUN) python -m pipelines history --id "$(ID)" --ledger "$(LEDGER)"
+	@# No echo: the command line holds the full ID number.
+	@$(RUN) python -m pipelines history --id "$(ID)" --ledger "$(LEDGER)"
 
 ## 导入核实结果 Import a township's returned review decisions (FILE=工作簿, LEDGER)
 .PHONY: review
