@@ -439,3 +439,118 @@ def test_a_workbook_from_another_ledger_is_refused(tmp_path: Path, config: Confi
     )
     with pytest.raises(ReviewRefusedError, match="不是由本台账生成"):
         import_review(returned, tmp_path / "b" / "ledger.duckdb")
+
+
+# --- several nights on generated data -----------------------------------------------------------
+
+SAMPLE_NIGHTS = [dt.date(2026, 11, 29), dt.date(2026, 11, 30), dt.date(2026, 12, 1)]
+
+
+def test_three_generated_nights_record_what_changed_and_nothing_else(
+    tmp_path: Path, config: Config
+) -> None:
+    """Night 1 on data/sample. Night 2: the 低保 list is gone (its people leave), the 职工养老
+    workbook is gone (its enrolments end), fifty unenrolled people enrol in medical insurance, and
+    a township returns its review sheet with every pair confirmed. Night 3: the same again."""
+    import shutil
+
+    from pipelines.paths import SAMPLE_DIR
+
+    night1 = tmp_path / "night1"
+    shutil.copytree(SAMPLE_DIR, night1, ignore=shutil.ignore_patterns("truth"))
+    ledger_path = tmp_path / "ledger.duckdb"
+
+    def run(folder: Path, as_of: dt.date) -> None:
+        run_nightly(
+            RunRequest(folder, as_of, ledger_path, tmp_path / "reports"), config, tmp_path / "work"
+        )
+
+    run(night1, SAMPLE_NIGHTS[0])
+    state = ledger(tmp_path, "select * from person_state")
+
+    night2 = tmp_path / "night2"
+    shutil.copytree(night1, night2)
+    (night2 / "registry" / "低保对象.csv").unlink()
+    (night2 / "pension" / "职工养老保险_市级.xlsx").unlink()
+    only_dibao = set(
+        state.filter(
+            pl.col("source_rows")
+            .list.eval(pl.element().str.starts_with("registry/低保对象.csv"))
+            .list.all()
+        ).get_column("person_key")
+    )
+    employee_pension = set(
+        pl.read_parquet(SAMPLE_DIR / "truth" / "roster_rows.parquet")
+        .filter(pl.col("file") == "pension/职工养老保险_市级.xlsx")
+        .get_column("roster_person_no")
+    )
+    enrolling = (
+        state.filter(
+            pl.col("insurance") == "medical",
+            pl.col("status") == "unenrolled",
+            pl.col("id_number").is_not_null(),
+            ~pl.col("person_key").is_in(list(only_dibao)),
+        )
+        .sort("person_key")
+        .head(50)
+    )
+    write_csv(
+        night2 / "medical" / "新参保.csv",
+        [
+            ROSTER_HEADER,
+            *(
+                [f"N{i:04d}", row["name"], row["id_number"], MEDICAL, "参保缴费", ""]
+                for i, row in enumerate(enrolling.iter_rows(named=True))
+            ),
+        ],
+    )
+    workbooks = sorted((tmp_path / "reports" / SAMPLE_NIGHTS[0].isoformat()).glob("*/*.xlsx"))
+    reviewed = next(w for w in workbooks if load_workbook(w)["待核实"].max_row > 1)
+    pairs = load_workbook(reviewed)["待核实"]
+    column = [cell.value for cell in pairs[1]].index("参保人编号")
+    numbers = [row[column] for row in pairs.iter_rows(min_row=2, values_only=True)]
+    fill_review(
+        reviewed, night2 / "review" / reviewed.name, dict.fromkeys(numbers, ("确认", "张核实"))
+    )
+
+    run(night2, SAMPLE_NIGHTS[1])
+    events = ledger(tmp_path, "select * from events where run_id = 2")
+    by_type = {
+        t: set(events.filter(pl.col("event_type") == t).get_column("person_key"))
+        for t in ("移出", "销号", "复登", "核实", "不纳入")
+    }
+    assert by_type["移出"] == only_dibao and only_dibao
+    # Everyone who enrolled is written off, on medical, by their new record.
+    medical_write_offs = events.filter(
+        pl.col("event_type") == "销号", pl.col("insurance") == "medical"
+    )
+    assert set(enrolling.get_column("person_key")) <= set(
+        medical_write_offs.get_column("person_key")
+    )
+    # 复登 only for people whose enrolment rested on the removed workbook; everyone else who did
+    # is still enrolled through another record.
+    before = {
+        r["person_key"]: r
+        for r in state.filter(pl.col("insurance") == "pension").iter_rows(named=True)
+    }
+    rested = {
+        k
+        for k, r in before.items()
+        if r["status"] == "enrolled" and r["roster_person_no"] in employee_pension
+    }
+    assert by_type["复登"] <= rested and by_type["复登"]
+    now = ledger(tmp_path, "select * from person_coverage where insurance = 'pension'")
+    # (Dropping the 低保 list can also change what is known of someone: an exemption.)
+    changed = by_type["复登"] | by_type["不纳入"] | only_dibao
+    still = now.filter(pl.col("person_key").is_in(list(rested - changed)))
+    assert (still.get_column("status") == "enrolled").all()
+    assert not set(still.get_column("roster_person_no")) & employee_pension
+    # Every returned decision is a 核实 event; confirmed pairs still proposed are written off.
+    assert len(events.filter(pl.col("event_type") == "核实")) == len(numbers)
+    confirmed = ledger(
+        tmp_path, "select person_key from person_coverage where match_method = 'review_confirmed'"
+    )
+    assert confirmed.height > 0
+
+    run(night2, SAMPLE_NIGHTS[2])
+    assert ledger(tmp_path, "select count(*) from events where run_id = 3").item() == 0
