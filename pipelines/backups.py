@@ -36,8 +36,15 @@ def back_up(
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
     target = folder / f"{stamp}-before-{as_of.isoformat()}"
-    con.execute(f"export database {alias} to '{_quoted(target)}' (format parquet)").fetchall()
-    for old in sorted(p for p in folder.iterdir() if p.is_dir())[:-keep]:
+    # Exported under a hidden name and renamed when complete: a run killed mid-export leaves
+    # no half backup that looks whole (and the next backup clears it away).
+    partial = folder / f".{target.name}.partial"
+    con.execute(f"export database {alias} to '{_quoted(partial)}' (format parquet)").fetchall()
+    partial.rename(target)
+    for leftover in folder.glob(".*.partial"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    complete = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in complete[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return target
 

@@ -398,6 +398,30 @@ def test_a_workbook_imported_between_runs_counts_at_the_next_run(
     assert pension_state(tmp_path)["己"][0] == "review"
 
 
+def test_a_confirmation_whose_pair_is_gone_is_reported_not_applied(
+    tmp_path: Path, config: Config
+) -> None:
+    review_run(tmp_path, config, NIGHTS[0])
+    inputs = tmp_path / "inputs"
+    fill_review(
+        township_workbook(tmp_path, NIGHTS[0]),
+        inputs / "review" / "甲镇.xlsx",
+        {"P5": ("确认", "张核实")},
+    )
+    # Before the next night, record P5 disappears from the roster.
+    write_csv(
+        inputs / "pension" / "p.csv",
+        [ROSTER_HEADER, ["P6", "李四光", REVIEW_IDS["己"], PENSION, "参保缴费", "宁乡市"]],
+    )
+    result = run_nightly(
+        RunRequest(inputs, NIGHTS[1], tmp_path / "ledger.duckdb", tmp_path / "reports"),
+        config,
+        tmp_path / "work",
+    )
+    assert any("P5" in problem and "未采用" in problem for problem in result.review_problems)
+    assert pension_state(tmp_path)["戊"][0] == "unenrolled"
+
+
 def test_an_edited_pair_refuses_the_whole_workbook(tmp_path: Path, config: Config) -> None:
     review_run(tmp_path, config, NIGHTS[0])
     returned = fill_review(
