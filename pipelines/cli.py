@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="有文件无法读取时仍写入台账（默认拒绝，以免误判未参保）",
     )
     run.add_argument(
+        "--mask-ids",
+        action="store_true",
+        help="乡镇工作簿中的身份证号部分隐去（默认显示完整号码，供乡镇办理参保）",
+    )
+    run.add_argument(
         "--rebuild",
         action="store_true",
         help="允许基准日早于台账最近一次运行（只追加记录，不改写历史）",
@@ -156,7 +161,13 @@ def run_command(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     request = RunRequest(
-        args.input, args.as_of, args.ledger, args.reports, args.allow_partial, args.rebuild
+        args.input,
+        args.as_of,
+        args.ledger,
+        args.reports,
+        args.allow_partial,
+        args.rebuild,
+        args.mask_ids,
     )
     try:
         result = run_nightly(request, config)

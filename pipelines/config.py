@@ -189,6 +189,10 @@ class RunSettings(_Strict):
     backups_keep: int = Field(ge=0)
 
 
+class ReportSettings(_Strict):
+    mask_ids: bool
+
+
 class Config(_Strict):
     headers: Headers
     values: Values
@@ -197,6 +201,7 @@ class Config(_Strict):
     exemptions: Exemptions
     matching: Matching
     money: Money
+    reports: ReportSettings
     run: RunSettings
 
     def fingerprint(self) -> str:

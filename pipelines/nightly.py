@@ -58,6 +58,7 @@ class RunRequest:
     reports_dir: Path
     allow_partial: bool = False
     rebuild: bool = False
+    mask_ids: bool = False
 
 
 @dataclass
@@ -209,7 +210,13 @@ def _run_locked(request: RunRequest, config: Config, work_root: Path | None) -> 
             result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
             result.review_problems = review_problems + _unapplied_reviews(con)
             _summarise(con, result)
-            result.workbooks = write_township_workbooks(con, request.reports_dir, request.as_of)
+            result.workbooks = write_township_workbooks(
+                con,
+                request.reports_dir,
+                request.as_of,
+                run_id,
+                mask_ids=request.mask_ids or config.reports.mask_ids,
+            )
         finally:
             con.close()
         return result

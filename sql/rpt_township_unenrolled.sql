@@ -1,5 +1,6 @@
 -- The unenrolled in person_coverage, in the order a township prints its lists: by county,
--- township, village and household.
+-- township, village and household, with how long each has been on the ledger.
+-- Parameters: $as_of, $mask_ids.
 
 with coverage as (
 
@@ -16,12 +17,15 @@ readable as (
         village,
         household_key,
         name,
-        id_number,
+        if($mask_ids, left(id_number, 6) || '********' || right(id_number, 4), id_number)
+            as id_number,
         sex,
+        birth_date,
         age,
         insurance,
-        status,
         person_key,
+        first_recorded_on,
+        $as_of::date - first_recorded_on as days_on_ledger,
         array_to_string(categories, '、') as categories_text,
         array_to_string(flags, '、') as flags_text
 

@@ -1,9 +1,10 @@
 """One workbook per township, holding only that township's people.
 
-Sheets: 说明, the unenrolled per insurance, and 待核实: the possible matches a person must confirm
-or reject. Reviewers fill in 核实结果 (确认/否决, a drop-down) and 核实人 and send the file back;
-`pipelines/review.py` reads it. A hidden sheet 核验 names the township and as-of date under a code
-only this ledger can make, and every review row carries its own code (see rpt_township_review).
+Sheets: 说明; 未参保-养老 and 未参保-医保 (by village and household, with how long each has been on
+the ledger); 本期销号 (crossed off by this run, with the record and method); 待核实 (possible
+matches side by side, with a 确认/否决 drop-down and a reviewer column, read back by
+`pipelines/review.py`); 不纳入 (exempt, with the reason). A hidden sheet 核验 names the township
+and as-of date under a code only this ledger can make, and every review row carries its own code.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.log import get_logger
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
+from pipelines.reporting.sheets import Column, write_table
 from pipelines.review import (
     CHECK_SHEET,
     DECISION_HEADER,
@@ -33,62 +36,124 @@ from pipelines.warehouse import run_statement
 
 log = get_logger(__name__)
 
-# Column headers as the township reads them, and the person_coverage column behind each.
-UNENROLLED_COLUMNS = {
-    "村(社区)": "village",
-    "户编号": "household_key",
-    "姓名": "name",
-    "身份证号": "id_number",
-    "性别": "sex",
-    "年龄": "age",
-    "人员类别": "categories_text",
-    "标记": "flags_text",
-    "人员编号": "person_key",
-}
-SHEETS = {"pension": "未参保-养老", "medical": "未参保-医保"}
 INSURANCE_LABELS = {"pension": "养老保险", "medical": "医疗保险"}
-_COLUMN_WIDTHS = {
-    "村(社区)": 14,
-    "户编号": 14,
-    "姓名": 10,
-    "身份证号": 21,
-    "性别": 6,
-    "年龄": 6,
-    "人员类别": 22,
-    "标记": 24,
-    "人员编号": 18,
+STATUS_LABELS = {
+    "enrolled": "已参保",
+    "unenrolled": "未参保",
+    "review": "待核实",
+    "exempt": "不纳入",
 }
+METHOD_LABELS = {
+    "exact_id": "身份证号一致",
+    "upgraded_id": "15位号码升级后一致",
+    "id_prefix": "号码被截断，前15位一致",
+    "near_miss_id": "号码一位之差",
+    "no_usable_id": "出生日期+性别+县",
+    "name_only": "仅姓名",
+    "review_confirmed": "人工核实确认",
+}
+UNENROLLED_SHEETS = {"pension": "未参保-养老", "medical": "未参保-医保"}
+WRITTEN_OFF_SHEET = "本期销号"
+EXEMPT_SHEET = "不纳入"
+
+UNENROLLED_COLUMNS = [
+    Column("村(社区)", "village", 14),
+    Column("户编号", "household_key", 14),
+    Column("姓名", "name", 10),
+    Column("身份证号", "id_number", 21),
+    Column("性别", "sex", 6),
+    Column("出生日期", "birth_date", 12, "date"),
+    Column("年龄", "age", 6, "number"),
+    Column("人员类别", "categories_text", 22),
+    Column("首次登记日期", "first_recorded_on", 13, "date"),
+    Column("在台账天数", "days_on_ledger", 11, "number"),
+    Column("标记", "flags_text", 24),
+    Column("人员编号", "person_key", 20),
+]
+WRITTEN_OFF_COLUMNS = [
+    Column("村(社区)", "village", 14),
+    Column("户编号", "household_key", 14),
+    Column("姓名", "name", 10),
+    Column("身份证号", "id_number", 21),
+    Column("险种", "insurance_label", 10),
+    Column("原状态", "status_before_label", 8),
+    Column("首次登记日期", "first_recorded_on", 13, "date"),
+    Column("销号日期", "crossed_off_on", 12, "date"),
+    Column("参保人编号", "roster_person_no", 16),
+    Column("比对方法", "method_label", 18),
+    Column("分数", "match_score", 7, "number"),
+    Column("比对理由", "match_reason", 48),
+    Column("人员编号", "person_key", 20),
+]
+EXEMPT_COLUMNS = [
+    Column("村(社区)", "village", 14),
+    Column("户编号", "household_key", 14),
+    Column("姓名", "name", 10),
+    Column("身份证号", "id_number", 21),
+    Column("年龄", "age", 6, "number"),
+    Column("险种", "insurance_label", 10),
+    Column("不纳入原因", "exempt_reason", 12),
+    Column("依据", "exempt_evidence", 24),
+    Column("人员编号", "person_key", 20),
+]
+_REVIEW_LAYOUT = {
+    "村(社区)": (14, "text"),
+    "姓名": (10, "text"),
+    "身份证号": (21, "text"),
+    "出生日期": (12, "date"),
+    "险种": (10, "text"),
+    "参保人编号": (16, "text"),
+    "参保人姓名": (10, "text"),
+    "参保人身份证号": (21, "text"),
+    "参保人出生日期": (12, "date"),
+    "参保地": (12, "text"),
+    "参保险种": (20, "text"),
+    "参保状态": (10, "text"),
+    "比对方法": (18, "text"),
+    "分数": (7, "number"),
+    "比对理由": (48, "text"),
+    DECISION_HEADER: (10, "text"),
+    REVIEWER_HEADER: (10, "text"),
+    "人员编号": (20, "text"),
+    "校验码": (18, "text"),
+}
+REVIEW_SHEET_COLUMNS = [
+    Column(header, source, *_REVIEW_LAYOUT[header]) for header, source in REVIEW_COLUMNS.items()
+]
 
 
-def _write_sheet(book: Workbook, title: str, people: pl.DataFrame) -> None:
-    sheet = book.create_sheet(title)
-    for index, header in enumerate(UNENROLLED_COLUMNS, start=1):
-        sheet.column_dimensions[chr(64 + index)].width = _COLUMN_WIDTHS[header]
-    sheet.freeze_panes = "A2"
-    sheet.append([text_cell(sheet, header) for header in UNENROLLED_COLUMNS])
-    for row in people.select(list(UNENROLLED_COLUMNS.values())).iter_rows():
-        sheet.append([text_cell(sheet, value) for value in row])
-
-
-def _write_review_sheet(book: Workbook, pairs: pl.DataFrame) -> None:
-    sheet = book.create_sheet(REVIEW_SHEET)
-    sheet.freeze_panes = "A2"
-    headers = list(REVIEW_COLUMNS)
-    decision_column = chr(65 + headers.index(DECISION_HEADER))
-    if pairs.height:
-        choices = DataValidation(
-            type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True
-        )
-        choices.add(f"{decision_column}2:{decision_column}{pairs.height + 1}")
-        sheet.data_validations.append(choices)
-    sheet.append([text_cell(sheet, header) for header in headers])
-    readable = pairs.with_columns(
-        insurance_label=pl.col("insurance").replace_strict(INSURANCE_LABELS),
-        decision=pl.lit(None, pl.String),
-        reviewer=pl.lit(None, pl.String),
+def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """Codes as the township reads them."""
+    labels = {
+        "insurance": ("insurance_label", INSURANCE_LABELS),
+        "status_before": ("status_before_label", STATUS_LABELS),
+        "match_method": ("method_label", METHOD_LABELS),
+        "method": ("method_label", METHOD_LABELS),
+    }
+    return frame.with_columns(
+        pl.col(code).replace_strict(mapping, default=pl.col(code)).alias(label)
+        for code, (label, mapping) in labels.items()
+        if code in frame.columns
     )
-    for row in readable.select(list(REVIEW_COLUMNS.values())).iter_rows():
-        sheet.append([text_cell(sheet, value) for value in row])
+
+
+def _write_review_sheet(book: Workbook, pairs: pl.DataFrame, as_of: dt.date) -> None:
+    readable = _labelled(pairs).with_columns(
+        decision=pl.lit(None, pl.String), reviewer=pl.lit(None, pl.String)
+    )
+    sheet = write_table(book, REVIEW_SHEET, REVIEW_SHEET_COLUMNS, readable, as_of)
+    if pairs.height:
+        letter = get_column_letter(list(REVIEW_COLUMNS).index(DECISION_HEADER) + 1)
+        choices = DataValidation(
+            type="list",
+            formula1='"' + ",".join(DECISIONS) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="核实结果",
+            error="请选择 确认 或 否决",
+        )
+        choices.add(f"{letter}2:{letter}{pairs.height + 1}")
+        sheet.data_validations.append(choices)
 
 
 def _write_check_sheet(
@@ -105,52 +170,106 @@ def _write_check_sheet(
         sheet.append([text_cell(sheet, label), text_cell(sheet, value)])
 
 
+def _write_notes(
+    book: Workbook, as_of: dt.date, county: str, township: str, counts: dict[str, int], masked: bool
+) -> None:
+    notes = book.create_sheet("说明")
+    notes.column_dimensions["A"].width = 100
+    lines = [
+        f"{county}{township} 社保扶贫参保比对（比对基准日 {as_of.isoformat()}）",
+        "",
+        *(
+            f"{title}：{counts[title]} {'对' if title == REVIEW_SHEET else '人'}"
+            for title in counts
+        ),
+        "",
+        "各表说明：",
+        "未参保-养老：年满16周岁、应参加养老保险但尚未参保的在册人员，按村、户排列；"
+        "「在台账天数」是首次登记为未参保至今的天数。",
+        "未参保-医保：应参加医疗保险但尚未参保的在册人员。",
+        "本期销号：自上次比对以来已参保、被销号的人员，列明匹配到的参保记录和比对方法。",
+        f"{REVIEW_SHEET}：找到了可能的参保记录，但需要人工确认是不是本人。",
+        "不纳入：不需要参保的人员（在校学生、死亡、服刑、现役军人、出国定居），列明原因和依据。",
+        "",
+        "如何交回核实结果：",
+        f"1. 在「{REVIEW_SHEET}」表逐行核对两边的姓名、身份证号、出生日期；",
+        f"2. 在「{DECISION_HEADER}」列下拉选择 确认（是本人）或 否决（不是本人），"
+        f"在「{REVIEWER_HEADER}」列填写核实人姓名；",
+        "3. 其他列请勿修改，也不要改文件名中的乡镇名；保存后交回县社保局。"
+        "改动过的行或其他乡镇的工作簿会被整份拒收。",
+        "",
+        "身份证号已部分隐去。"
+        if masked
+        else "本工作簿含完整身份证号，仅供本乡镇经办人员办理参保使用，请勿外传。",
+    ]
+    for line in lines:
+        notes.append([text_cell(notes, line)])
+
+
 def _write_township(
     target: Path,
     as_of: dt.date,
     county: str,
     township: str,
-    people: pl.DataFrame,
-    pairs: pl.DataFrame,
+    parts: dict[str, pl.DataFrame],
     secret: str,
+    masked: bool,
 ) -> None:
-    book = Workbook(write_only=True)
-    notes = book.create_sheet("说明")
-    notes.append([f"{county}{township} 未参保人员名单（比对基准日 {as_of.isoformat()}）"])
-    for insurance, title in SHEETS.items():
-        count = people.filter(pl.col("insurance") == insurance).height
-        notes.append([f"{title}：{count} 人"])
-    notes.append([f"{REVIEW_SHEET}：{pairs.height} 对可能的匹配"])
-    notes.append(
-        [
-            f"核实方法：在「{REVIEW_SHEET}」表的「{DECISION_HEADER}」列选择 确认 或 否决，"
-            f"在「{REVIEWER_HEADER}」列填写姓名，保存后交回县社保局。其他列请勿修改，"
-            "修改过的行会被拒收。"
-        ]
+    unenrolled, written_off, review, exempt = (
+        parts[name] for name in ("unenrolled", "written_off", "review", "exempt")
     )
-    for insurance, title in SHEETS.items():
-        _write_sheet(book, title, people.filter(pl.col("insurance") == insurance))
-    _write_review_sheet(book, pairs)
+    sheets = {
+        title: unenrolled.filter(pl.col("insurance") == insurance)
+        for insurance, title in UNENROLLED_SHEETS.items()
+    }
+    counts = {
+        **{title: frame.height for title, frame in sheets.items()},
+        WRITTEN_OFF_SHEET: written_off.height,
+        REVIEW_SHEET: review.height,
+        EXEMPT_SHEET: exempt.height,
+    }
+    book = Workbook(write_only=True)
+    _write_notes(book, as_of, county, township, counts, masked)
+    for title, frame in sheets.items():
+        write_table(book, title, UNENROLLED_COLUMNS, frame, as_of)
+    write_table(book, WRITTEN_OFF_SHEET, WRITTEN_OFF_COLUMNS, _labelled(written_off), as_of)
+    _write_review_sheet(book, review, as_of)
+    write_table(book, EXEMPT_SHEET, EXEMPT_COLUMNS, _labelled(exempt), as_of)
     _write_check_sheet(book, secret, as_of, county, township)
     with written_atomically(target) as temporary:
         book.save(temporary)
 
 
 def write_township_workbooks(
-    con: duckdb.DuckDBPyConnection, reports_dir: Path, as_of: dt.date
+    con: duckdb.DuckDBPyConnection,
+    reports_dir: Path,
+    as_of: dt.date,
+    run_id: int,
+    *,
+    mask_ids: bool = False,
 ) -> list[Path]:
     """Write reports/<as-of>/<county>/<township>.xlsx for every township with registry people."""
-    unenrolled = con.sql(load_sql("rpt_township_unenrolled")).pl()
     secret = review_secret(con)
     run_statement(con, "macro_review_code")
-    review = con.sql(load_sql("rpt_township_review"), params={"secret": secret}).pl()
-    review_by_township = review.partition_by(["county", "township"], as_dict=True)
-    # Townships with nobody unenrolled still get a workbook that says so.
+    masked = {"mask_ids": mask_ids}
+    queries = {
+        "unenrolled": ("rpt_township_unenrolled", {"as_of": as_of, **masked}),
+        "written_off": ("rpt_township_written_off", {"run_id": run_id, **masked}),
+        "review": ("rpt_township_review", {"secret": secret, **masked}),
+        "exempt": ("rpt_township_exempt", masked),
+    }
+    frames = {
+        part: con.sql(load_sql(name), params=params).pl()
+        for part, (name, params) in queries.items()
+    }
+    by_township = {
+        part: frame.partition_by(["county", "township"], as_dict=True)
+        for part, frame in frames.items()
+    }
+    # Townships with nobody to list still get a workbook that says so.
     townships = con.execute(
         "select distinct county, township from person_coverage order by county, township"
     ).fetchall()
-    by_township = unenrolled.partition_by(["county", "township"], as_dict=True)
-    nobody = unenrolled.clear()
     written: list[Path] = []
     for county, township in townships:
         target = (
@@ -159,9 +278,10 @@ def write_township_workbooks(
             / safe_file_name(county)
             / f"{safe_file_name(township)}.xlsx"
         )
-        people = by_township.get((county, township), nobody)
-        pairs = review_by_township.get((county, township), review.clear())
-        _write_township(target, as_of, county, township, people, pairs, secret)
+        parts = {
+            part: by_township[part].get((county, township), frames[part].clear()) for part in frames
+        }
+        _write_township(target, as_of, county, township, parts, secret, mask_ids)
         written.append(target)
     log.info("已生成 %d 个乡镇工作簿：%s", len(written), reports_dir / as_of.isoformat())
     return written

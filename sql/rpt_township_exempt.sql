@@ -1,0 +1,20 @@
+-- People not required to enrol (不纳入), with the reason and the column it came from.
+-- Parameters: $mask_ids.
+
+select
+    county,
+    township,
+    village,
+    household_key,
+    name,
+    if($mask_ids, left(id_number, 6) || '********' || right(id_number, 4), id_number)
+        as id_number,
+    age,
+    insurance,
+    exempt_reason,
+    exempt_evidence,
+    person_key
+
+from person_coverage
+where status = 'exempt'
+order by county, township, village, household_key nulls last, person_key, insurance
