@@ -141,6 +141,7 @@ def commit_run(
         con.execute(load_sql("ledger_insert_events"), state).fetchall()
         fault_point("before_state_update")
         con.execute(load_sql("ledger_update_state"), state).fetchall()
+        con.execute(load_sql("ledger_insert_township_counts"), state).fetchall()
         fault_point("before_commit")
         con.execute("commit").fetchall()
     except BaseException:

@@ -24,6 +24,7 @@ from pipelines.log import get_logger
 from pipelines.match import MatchTimings, match_rosters
 from pipelines.paths import INTERIM_DIR
 from pipelines.people import build_registry_people
+from pipelines.reporting.summaries import write_summaries
 from pipelines.reporting.township import INSURANCE_LABELS, write_township_workbooks
 from pipelines.review import latest_decisions, read_review_folder, review_secret
 from pipelines.sqlfiles import load_sql
@@ -71,6 +72,7 @@ class RunResult:
     people: int = 0
     workbooks: list[Path] = field(default_factory=list)
     review_problems: list[str] = field(default_factory=list)
+    summaries: list[Path] = field(default_factory=list)
 
 
 def _check_inputs(request: RunRequest) -> None:
@@ -210,12 +212,12 @@ def _run_locked(request: RunRequest, config: Config, work_root: Path | None) -> 
             result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
             result.review_problems = review_problems + _unapplied_reviews(con)
             _summarise(con, result)
+            mask_ids = request.mask_ids or config.reports.mask_ids
             result.workbooks = write_township_workbooks(
-                con,
-                request.reports_dir,
-                request.as_of,
-                run_id,
-                mask_ids=request.mask_ids or config.reports.mask_ids,
+                con, request.reports_dir, request.as_of, run_id, mask_ids=mask_ids
+            )
+            result.summaries = write_summaries(
+                con, request.reports_dir, request.as_of, run_id, config, mask_ids=mask_ids
             )
         finally:
             con.close()

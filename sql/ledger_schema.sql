@@ -99,6 +99,7 @@ create table if not exists person_state (
     exempt_reason varchar,
     exempt_evidence varchar,
     roster_person_no varchar,
+    roster_scheme varchar,             -- the matched record's 险种 (代缴 needs 城乡居民)
     match_method varchar,
     match_score double,
     match_reason varchar,
@@ -144,4 +145,16 @@ create table if not exists review_decisions (
     source_file varchar not null,
     source_row integer not null,
     imported_at timestamp not null default current_timestamp
+);
+
+-- Counts per township per insurance per status after every run: the history the province's
+-- quarterly report (按季调度) reads, without replaying every person's events.
+create table if not exists township_counts (
+    run_id integer not null,
+    as_of date not null,
+    county varchar not null,
+    township varchar not null,
+    insurance varchar not null,
+    status varchar not null,
+    people bigint not null
 );

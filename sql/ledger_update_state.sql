@@ -37,6 +37,7 @@ present as (
         now.exempt_reason,
         now.exempt_evidence,
         now.roster_person_no,
+        now.roster_scheme,
         now.match_method,
         now.match_score,
         now.match_reason,

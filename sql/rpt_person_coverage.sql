@@ -47,6 +47,8 @@ best_match as (
         insurance,
         arg_min(roster_person_no, (status_group <> 'enrolled', -score, roster_person_no))
             as roster_person_no,
+        arg_min(scheme, (status_group <> 'enrolled', -score, roster_person_no))
+            as roster_scheme,
         arg_min(method, (status_group <> 'enrolled', -score, roster_person_no)) as match_method,
         max(score) as match_score,
         arg_min(reason, (status_group <> 'enrolled', -score, roster_person_no)) as match_reason,
@@ -118,6 +120,7 @@ coverage as (
         exemptions.exempt_reason,
         exemptions.exempt_evidence,
         best_match.roster_person_no,
+        best_match.roster_scheme,
         coalesce(best_match.match_method, pending_review.review_method) as match_method,
         coalesce(best_match.match_score, pending_review.review_score) as match_score,
         coalesce(best_match.match_reason, pending_review.review_reason) as match_reason,

@@ -75,7 +75,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def workbooks(root: Path) -> list[Path]:
     folder = root / "reports" / (AS_OF + dt.timedelta(days=1)).isoformat()
-    return sorted(folder.glob("*/*.xlsx"))
+    return sorted(p for p in folder.glob("*/*.xlsx") if p.parent.name != "汇总")
 
 
 def coverage(root: Path) -> pl.DataFrame:
@@ -202,3 +202,69 @@ def test_masking_hides_every_full_id(tmp_path: Path, config: Config) -> None:
             assert not FULL_ID.search(text), (path, name)
             if name.startswith("未参保") and len(text) > 200:
                 assert "********" in text
+
+
+# --- county and province summaries --------------------------------------------------------------
+
+
+def summary_rows(path: Path, sheet: str) -> list[dict]:
+    rows = rows_of(path, sheet)
+    # Read-only mode leaves out a row's empty trailing cells (the 合计 rows).
+    width = len(rows[0])
+    return [
+        dict(zip(rows[0], (*row, *[None] * (width - len(row))), strict=True)) for row in rows[1:]
+    ]
+
+
+def test_county_summaries_add_up_to_person_coverage(sample: Path) -> None:
+    people = coverage(sample)
+    folder = sample / "reports" / (AS_OF + dt.timedelta(days=1)).isoformat() / "汇总"
+    for county in people.get_column("county").unique().to_list():
+        path = folder / f"{county}汇总.xlsx"
+        book = load_workbook(path)
+        assert book.sheetnames == ["说明", "养老汇总", "医保汇总", "代缴名单", "医保资助名单"]
+        assert len(book["医保汇总"]._charts) == 1
+        for sheet, insurance in (("养老汇总", "pension"), ("医保汇总", "medical")):
+            rows = summary_rows(path, sheet)
+            mine = people.filter(pl.col("county") == county, pl.col("insurance") == insurance)
+            total = rows[-1]
+            assert total["乡镇(街道)"] == "合计"
+            assert total["在册人数"] == mine.height == sum(r["在册人数"] for r in rows[:-1])
+            assert total["已参保"] == mine.filter(pl.col("status") == "enrolled").height
+            assert total["应参保人数"] == mine.filter(pl.col("status") != "exempt").height
+            assert total["参保率"] == pytest.approx(total["已参保"] / total["应参保人数"])
+        medical_written_off = summary_rows(path, "医保汇总")[-1]["本期销号"]
+        assert medical_written_off >= 0
+
+
+def test_daijiao_and_subsidy_amounts_follow_the_money_tables(sample: Path, config: Config) -> None:
+    folder = sample / "reports" / (AS_OF + dt.timedelta(days=1)).isoformat() / "汇总"
+    path = sorted(p for p in folder.glob("*汇总.xlsx") if p.name != "全省汇总.xlsx")[0]
+    daijiao = summary_rows(path, "代缴名单")
+    tier = config.money.pension.daijiao_tier[2026]
+    assert daijiao[-1]["乡镇(街道)"] == "合计"
+    assert daijiao[-1]["代缴金额（元）"] == pytest.approx(tier * (len(daijiao) - 1))
+    assert all("建档立卡" not in r["代缴类别"] or r["脱贫标志"] != "已脱贫" for r in daijiao[:-1])
+    subsidies = summary_rows(path, "医保资助名单")
+    contribution = config.money.medical.individual_contribution[2026]
+    expected = {"特困人员": contribution, "低保对象": 150, "建档立卡贫困人口": contribution * 0.5}
+    for row in subsidies[:-1]:
+        assert row["资助金额（元）"] == pytest.approx(expected[row["资助类别"]])
+    assert subsidies[-1]["资助金额（元）"] == pytest.approx(
+        sum(r["资助金额（元）"] for r in subsidies[:-1])
+    )
+
+
+def test_province_summary_has_the_quarter_by_county(sample: Path) -> None:
+    path = (
+        sample / "reports" / (AS_OF + dt.timedelta(days=1)).isoformat() / "汇总" / "全省汇总.xlsx"
+    )
+    book = load_workbook(path)
+    assert book.sheetnames == ["说明", "养老汇总", "医保汇总", "按季调度", "全省趋势"]
+    quarters = summary_rows(path, "按季调度")
+    counties = coverage(sample).get_column("county").n_unique()
+    assert len(quarters) == counties * 2
+    assert all(r["季度"] == "2026年第4季度" and isinstance(r["已参保"], int) for r in quarters)
+    # Both nights fall in one quarter: its write-offs are the second night's.
+    assert sum(r["本季销号"] for r in quarters) >= 20
+    assert len(book["按季调度"]._charts) == 1

@@ -25,7 +25,7 @@ class Column:
     header: str
     source: str  # the frame column behind it
     width: int = 12
-    kind: str = "text"  # text / date / number
+    kind: str = "text"  # text / date / number / percent
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: object, kind: str) -> WriteOnlyCell:
@@ -35,6 +35,10 @@ def _cell(sheet: WriteOnlyWorksheet, value: object, kind: str) -> WriteOnlyCell:
         return cell
     if kind == "number" and isinstance(value, int | float):
         return WriteOnlyCell(sheet, value=value)
+    if kind == "percent" and isinstance(value, int | float):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "0.00%"
+        return cell
     return text_cell(sheet, None if value is None else str(value))
 
 
