@@ -179,13 +179,52 @@ def bench_matching(sizes: list[int], roster_ratio: int) -> None:
     )
 
 
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _measure_reports(input_dir: Path) -> dict:
+    import datetime as dt
+
+    from pipelines.config import load_config
+    from pipelines.nightly import RunRequest, run_nightly
+
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as scratch:
+        work = Path(scratch)
+        request = RunRequest(input_dir, dt.date.today(), work / "ledger.duckdb", work / "reports")
+        result = run_nightly(request, load_config(), work / "runs")
+        listed = sum(result.counts.get(i, {}).get("unenrolled", 0) for i in result.counts)
+        return {
+            "people": result.people,
+            "unenrolled_rows": listed,
+            "workbooks": len(result.workbooks),
+            "summaries": len(result.summaries),
+            "seconds": result.seconds,
+            "peak_mib": _peak_mib(),
+        }
+
+
+def bench_reports(people: int) -> None:
+    out = BENCH_DIR / f"scale-{people}-x4"
+    _generate(out, ["--scale", "--people", str(people), "--roster-ratio", "4"])
+    figures = _child("--measure-reports", str(out))
+    seconds = figures["seconds"]
+    print(
+        f"\n== 报表 reports: {figures['people']:,} registry people, "
+        f"{figures['workbooks']} township workbooks ({figures['unenrolled_rows']:,} unenrolled "
+        f"rows), {figures['summaries']} summaries =="
+    )
+    print(f"  township workbooks           {seconds['township_workbooks']:>8.2f} s")
+    print(f"  county + province summaries  {seconds['summaries']:>8.2f} s")
+    print("target: a county's workbooks (20 townships, 50,000 people) in a few seconds")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--part", choices=["all", "ingest", "matching"], default="all")
+    parser.add_argument("--part", choices=["all", "ingest", "matching", "reports"], default="all")
     parser.add_argument("--rows", type=int, default=1_000_000, help="roster CSV rows")
     parser.add_argument("--xlsx-rows", type=int, default=100_000, help="registry xlsx rows")
     parser.add_argument(
@@ -195,7 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--roster-ratio", type=int, default=14, help="roster rows per person")
     parser.add_argument("--measure-ingest", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--report-people", type=int, default=50_000, help="registry size for the reports part"
+    )
     parser.add_argument("--measure-matching", help=argparse.SUPPRESS)
+    parser.add_argument("--measure-reports", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     if args.measure_ingest:
@@ -205,10 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure_matching:
         print(json.dumps(_measure_matching(Path(args.measure_matching)), default=str))
         return 0
+    if args.measure_reports:
+        print(json.dumps(_measure_reports(Path(args.measure_reports)), default=str))
+        return 0
     if args.part in ("all", "ingest"):
         bench_ingest(args.rows, args.xlsx_rows)
     if args.part in ("all", "matching"):
         bench_matching([int(n) for n in args.people.split(",")], args.roster_ratio)
+    if args.part in ("all", "reports"):
+        bench_reports(args.report_people)
     return 0
 
 

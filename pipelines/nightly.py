@@ -73,6 +73,7 @@ class RunResult:
     workbooks: list[Path] = field(default_factory=list)
     review_problems: list[str] = field(default_factory=list)
     summaries: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _check_inputs(request: RunRequest) -> None:
@@ -213,12 +214,16 @@ def _run_locked(request: RunRequest, config: Config, work_root: Path | None) -> 
             result.review_problems = review_problems + _unapplied_reviews(con)
             _summarise(con, result)
             mask_ids = request.mask_ids or config.reports.mask_ids
+            started = time.perf_counter()
             result.workbooks = write_township_workbooks(
                 con, request.reports_dir, request.as_of, run_id, mask_ids=mask_ids
             )
+            result.seconds["township_workbooks"] = time.perf_counter() - started
+            started = time.perf_counter()
             result.summaries = write_summaries(
                 con, request.reports_dir, request.as_of, run_id, config, mask_ids=mask_ids
             )
+            result.seconds["summaries"] = time.perf_counter() - started
         finally:
             con.close()
         return result

@@ -28,18 +28,19 @@ class Column:
     kind: str = "text"  # text / date / number / percent
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: object, kind: str) -> WriteOnlyCell:
-    if kind == "date" and isinstance(value, dt.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    if kind == "number" and isinstance(value, int | float):
-        return WriteOnlyCell(sheet, value=value)
+def _cell(sheet: WriteOnlyWorksheet, value: object, kind: str) -> object:
+    """The value to append. Plain values are written fastest; a cell object only where the value
+    needs one: a percentage's format, and text that openpyxl would otherwise store as a formula
+    (any string starting with "="; see cells.text_cell). Dates get a date format from openpyxl."""
+    if isinstance(value, str):
+        return text_cell(sheet, value) if value.startswith("=") else value
     if kind == "percent" and isinstance(value, int | float):
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = "0.00%"
         return cell
-    return text_cell(sheet, None if value is None else str(value))
+    if kind == "text" and value is not None:
+        return str(value)
+    return value
 
 
 def _print_setup(sheet: WriteOnlyWorksheet, title: str, as_of: dt.date) -> None:
