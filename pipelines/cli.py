@@ -152,6 +152,8 @@ def _print_summary(request: RunRequest, result: RunResult) -> None:
         f"乡镇工作簿：{len(result.workbooks)} 个，位于 "
         f"{request.reports_dir / request.as_of.isoformat()}"
     )
+    if result.summaries:
+        print(f"县级和全省汇总：{len(result.summaries)} 个，位于 {result.summaries[0].parent}")
 
 
 def run_command(args: argparse.Namespace) -> int:
