@@ -15,6 +15,7 @@ from pathlib import Path
 from pipelines.backups import RestoreError, restore
 from pipelines.config import ConfigError, load_config
 from pipelines.history import LedgerMissingError, export_ledger, format_history, person_history
+from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.lock import LedgerLockedError
 from pipelines.log import get_logger, setup_logging
 from pipelines.nightly import RunRefusedError, RunRequest, RunResult, run_nightly
@@ -25,13 +26,6 @@ from pipelines.stage import FileReport
 log = get_logger(__name__)
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-STATUS_LABELS = {
-    "enrolled": "已参保",
-    "unenrolled": "未参保",
-    "review": "待核实",
-    "exempt": "不纳入",
-}
-INSURANCE_LABELS = {"pension": "养老保险", "medical": "医疗保险"}
 
 
 def _date(text: str) -> dt.date:

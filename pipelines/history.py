@@ -13,18 +13,12 @@ import duckdb
 import polars as pl
 from openpyxl import Workbook
 
+from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.log import mask_ids_in_text
 from pipelines.reporting.cells import text_cell, written_atomically
 from pipelines.sqlfiles import load_sql
 
 EVENT_TYPES = ("登记", "销号", "复登", "待核实", "不纳入", "移出", "核实")
-STATUS_LABELS = {
-    "enrolled": "已参保",
-    "unenrolled": "未参保",
-    "review": "待核实",
-    "exempt": "不纳入",
-}
-INSURANCE_LABELS = {"pension": "养老保险", "medical": "医疗保险"}
 # Sheets stop short of Excel's 1,048,576 rows; bigger tables continue on further sheets.
 _ROWS_PER_SHEET = 1_000_000
 

@@ -18,6 +18,7 @@ from pipelines.backups import back_up
 from pipelines.config import Config
 from pipelines.coverage import compute_coverage
 from pipelines.faults import fault_point
+from pipelines.labels import INSURANCE_LABELS
 from pipelines.ledger import LEDGER_ALIAS, RunInfo, attach_ledger, commit_run, latest_as_of
 from pipelines.lock import LedgerLockedError, ledger_lock
 from pipelines.log import get_logger
@@ -25,7 +26,7 @@ from pipelines.match import MatchTimings, match_rosters
 from pipelines.paths import INTERIM_DIR
 from pipelines.people import build_registry_people
 from pipelines.reporting.summaries import write_summaries
-from pipelines.reporting.township import INSURANCE_LABELS, write_township_workbooks
+from pipelines.reporting.township import write_township_workbooks
 from pipelines.review import latest_decisions, read_review_folder, review_secret
 from pipelines.sqlfiles import load_sql
 from pipelines.stage import (

@@ -162,7 +162,7 @@ def _review_rows(path: Path) -> pl.DataFrame:
 def _with_codes(frame: pl.DataFrame, secret: str, county: str, township: str) -> pl.DataFrame:
     """The check code each row should carry, computed the way the workbook writer did."""
     with duckdb.connect() as con:
-        con.execute(load_sql("macro_review_code")).fetchall()
+        con.execute(load_sql("reporting_macros")).fetchall()
         con.register("returned", frame)
         return con.sql(
             "select *, review_code($secret, $county, $township, person_key, insurance, "

@@ -1,7 +1,8 @@
 -- 医保资助名单: the subsidy towards each person's resident medical contribution, by category from
 -- the year's table ($subsidy: category, kind full/fixed/share, amount, share). A person in
 -- several categories gets the largest. Everyone who should enrol is listed, enrolled or not: the
--- subsidy is what makes enrolling free or cheap for them. Parameters: $subsidy, $contribution, $mask_ids.
+-- subsidy is what makes enrolling free or cheap for them.
+-- Parameters: $subsidy, $contribution, $mask_ids.
 
 with table_rows as (
 
@@ -46,8 +47,7 @@ select
     people.village,
     people.household_key,
     people.name,
-    if($mask_ids, left(people.id_number, 6) || '********' || right(people.id_number, 4),
-        people.id_number) as id_number,
+    shown_id(people.id_number, $mask_ids) as id_number,
     best.category,
     people.status,
     best.amount,

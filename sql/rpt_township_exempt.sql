@@ -7,8 +7,7 @@ select
     village,
     household_key,
     name,
-    if($mask_ids, left(id_number, 6) || '********' || right(id_number, 4), id_number)
-        as id_number,
+    shown_id(id_number, $mask_ids) as id_number,
     age,
     insurance,
     exempt_reason,

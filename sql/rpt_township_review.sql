@@ -2,7 +2,7 @@
 -- township works through them. Each row carries a check code: a hash of the pair and its
 -- township under the ledger's secret, so that an edited pair, or a row copied from another
 -- township's workbook, is refused when the decisions come back (pipelines/review.py).
--- Parameters: $secret, $mask_ids. Needs the review_code macro (macro_review_code.sql).
+-- Parameters: $secret, $mask_ids. Needs the macros in reporting_macros.sql.
 
 with pairs as (
 
@@ -18,15 +18,13 @@ readable as (
         people.township,
         people.village,
         people.name,
-        if($mask_ids, left(people.id_number, 6) || '********' || right(people.id_number, 4),
-            people.id_number) as id_number,
+        shown_id(people.id_number, $mask_ids) as id_number,
         people.birth_date,
         people.person_key,
         pairs.insurance,
         records.roster_person_no,
         records.name as roster_name,
-        if($mask_ids, left(records.id_clean, 6) || '********' || right(records.id_clean, 4),
-            records.id_clean) as roster_id,
+        shown_id(records.id_clean, $mask_ids) as roster_id,
         records.id_birth_date as roster_birth_date,
         records.region as roster_region,
         records.scheme,

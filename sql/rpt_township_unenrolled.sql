@@ -17,8 +17,7 @@ readable as (
         village,
         household_key,
         name,
-        if($mask_ids, left(id_number, 6) || '********' || right(id_number, 4), id_number)
-            as id_number,
+        shown_id(id_number, $mask_ids) as id_number,
         sex,
         birth_date,
         age,

@@ -19,10 +19,12 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 
 from pipelines.config import Config
+from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.sqlfiles import load_sql
+from pipelines.warehouse import run_statement
 
 log = get_logger(__name__)
 
@@ -70,8 +72,6 @@ QUARTERLY_COLUMNS = [
     Column("参保率", "coverage", 10, "percent"),
     Column("本季销号", "written_off", 10, "number"),
 ]
-_STATUS_LABELS = {"enrolled": "已参保", "unenrolled": "未参保", "review": "待核实"}
-_INSURANCE_LABELS = {"pension": "养老保险", "medical": "医疗保险"}
 _NUMBERS = ["people", "population", "enrolled", "unenrolled", "review", "exempt", "written_off"]
 
 
@@ -152,7 +152,7 @@ def _money_frames(
             params={"subsidy": subsidy, "contribution": contribution, "mask_ids": mask_ids},
         )
         .pl()
-        .with_columns(status_label=pl.col("status").replace_strict(_STATUS_LABELS))
+        .with_columns(status_label=pl.col("status").replace_strict(STATUS_LABELS))
     )
     return daijiao, subsidies, tier, contribution
 
@@ -167,6 +167,7 @@ def write_summaries(
     mask_ids: bool = False,
 ) -> list[Path]:
     """One summary workbook per county and one for the province."""
+    run_statement(con, "reporting_macros")
     counts = con.sql(load_sql("rpt_area_counts"), params={"run_id": run_id}).pl()
     daijiao, subsidies, tier, contribution = _money_frames(con, config, as_of, mask_ids)
     # Beside the county folders, not in them: those hold one workbook per township only.
@@ -210,7 +211,7 @@ def _write_province(
     quarterly = (
         con.sql(load_sql("rpt_quarterly"))
         .pl()
-        .with_columns(insurance_label=pl.col("insurance").replace_strict(_INSURANCE_LABELS))
+        .with_columns(insurance_label=pl.col("insurance").replace_strict(INSURANCE_LABELS))
     )
     book = Workbook(write_only=True)
     _notes(
@@ -236,7 +237,7 @@ def _write_province(
         trend.append(
             [
                 text_cell(trend, "季度"),
-                *(text_cell(trend, _INSURANCE_LABELS.get(c, c)) for c in province.columns[1:]),
+                *(text_cell(trend, INSURANCE_LABELS.get(c, c)) for c in province.columns[1:]),
             ]
         )
         for row in province.iter_rows():

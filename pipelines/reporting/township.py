@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from pipelines.labels import INSURANCE_LABELS, METHOD_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
 from pipelines.reporting.sheets import Column, write_table
@@ -36,22 +37,6 @@ from pipelines.warehouse import run_statement
 
 log = get_logger(__name__)
 
-INSURANCE_LABELS = {"pension": "养老保险", "medical": "医疗保险"}
-STATUS_LABELS = {
-    "enrolled": "已参保",
-    "unenrolled": "未参保",
-    "review": "待核实",
-    "exempt": "不纳入",
-}
-METHOD_LABELS = {
-    "exact_id": "身份证号一致",
-    "upgraded_id": "15位号码升级后一致",
-    "id_prefix": "号码被截断，前15位一致",
-    "near_miss_id": "号码一位之差",
-    "no_usable_id": "出生日期+性别+县",
-    "name_only": "仅姓名",
-    "review_confirmed": "人工核实确认",
-}
 UNENROLLED_SHEETS = {"pension": "未参保-养老", "medical": "未参保-医保"}
 WRITTEN_OFF_SHEET = "本期销号"
 EXEMPT_SHEET = "不纳入"
@@ -250,7 +235,7 @@ def write_township_workbooks(
 ) -> list[Path]:
     """Write reports/<as-of>/<county>/<township>.xlsx for every township with registry people."""
     secret = review_secret(con)
-    run_statement(con, "macro_review_code")
+    run_statement(con, "reporting_macros")
     masked = {"mask_ids": mask_ids}
     queries = {
         "unenrolled": ("rpt_township_unenrolled", {"as_of": as_of, **masked}),
