@@ -18,7 +18,6 @@ from pipelines.log import mask_ids_in_text
 from pipelines.reporting.cells import text_cell, written_atomically
 from pipelines.sqlfiles import load_sql
 
-EVENT_TYPES = ("登记", "销号", "复登", "待核实", "不纳入", "移出", "核实")
 # Sheets stop short of Excel's 1,048,576 rows; bigger tables continue on further sheets.
 _ROWS_PER_SHEET = 1_000_000
 

@@ -55,12 +55,17 @@ REVIEW_COLUMNS = {
 }
 _INSURANCES = {"养老保险": "pension", "医疗保险": "medical"}
 
-DECISION_SCHEMA = {
+# The decision that holds on a pair, as matching applies it (int_review_decisions).
+APPLIED_DECISION_SCHEMA = {
     "person_key": pl.String,
     "insurance": pl.String,
     "roster_person_no": pl.String,
     "decision": pl.String,
     "reviewer": pl.String,
+}
+# A decision as read from a returned workbook, with where it came from.
+DECISION_SCHEMA = {
+    **APPLIED_DECISION_SCHEMA,
     "workbook_as_of": pl.Date,
     "county": pl.String,
     "township": pl.String,
@@ -234,7 +239,7 @@ def record_decisions(
 def latest_decisions(con: duckdb.DuckDBPyConnection, returned: pl.DataFrame) -> pl.DataFrame:
     """The decision that holds on each pair: the ledger's latest, unless returned anew."""
     known = con.sql(load_sql("ledger_latest_review_decisions")).pl()
-    fresh = returned.select(known.columns)
+    fresh = returned.select(list(APPLIED_DECISION_SCHEMA))
     return pl.concat([known, fresh], how="vertical_relaxed").unique(
         ["person_key", "insurance", "roster_person_no"], keep="last", maintain_order=True
     )

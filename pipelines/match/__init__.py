@@ -20,18 +20,11 @@ from pipelines.log import get_logger
 from pipelines.match.candidates import CANDIDATE_SCHEMA
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import REFERENCE_DIR
+from pipelines.review import APPLIED_DECISION_SCHEMA
 from pipelines.stage import StagedInputs
 from pipelines.warehouse import append_frame, materialise, query, run_statement, table_from_frame
 
 log = get_logger(__name__)
-
-REVIEW_SCHEMA = {
-    "person_key": pl.String,
-    "insurance": pl.String,
-    "roster_person_no": pl.String,
-    "decision": pl.String,
-    "reviewer": pl.String,
-}
 
 # The cascade, in order: (stage SQL file, what it is called in the run summary).
 STAGES = (
@@ -105,7 +98,9 @@ def match_rosters(
     table_from_frame(
         con,
         "int_review_decisions",
-        review_decisions if review_decisions is not None else pl.DataFrame(schema=REVIEW_SCHEMA),
+        review_decisions
+        if review_decisions is not None
+        else pl.DataFrame(schema=APPLIED_DECISION_SCHEMA),
     )
     started = time.perf_counter()
     _prepare(con, staged)
