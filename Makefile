@@ -12,15 +12,20 @@ AS_OF   ?= $(shell date +%F)
 LEDGER  ?= data/ledger.duckdb
 REPORTS ?= reports
 CONFIG  ?=
+EXECUTOR ?= local
 
 # uv from PATH, else the copy pip installs as a module (no PATH change needed on a fresh machine).
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --locked --quiet
 
 # Prefect keeps its state inside the project and never phones home (this machine is offline).
+# Without PREFECT_API_URL, `make run` records its run in a temporary embedded server on
+# .prefect/prefect.db; `make server` keeps its own database (.prefect/server.db), so the two
+# never contend for one SQLite file.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
+SERVER_DB := sqlite+aiosqlite:///$(PREFECT_HOME)/server.db
 
 CONFIG_ARG := $(if $(CONFIG),--config $(CONFIG),)
 
@@ -34,14 +39,28 @@ install: .venv/.installed
 
 .venv/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --locked --quiet
+	@# Bytecode compiled once here: without it every run compiles Prefect's ~900 modules again
+	@# wherever PYTHONDONTWRITEBYTECODE is set (it doubles Prefect's start-up).
+	$(UV) sync --locked --quiet --compile-bytecode
 	@touch $@
 
-## 运行夜间比对 Run the nightly reconciliation (INPUT, AS_OF, LEDGER, REPORTS, CONFIG)
+## 运行夜间比对 Run the nightly reconciliation flow (INPUT, AS_OF, LEDGER, REPORTS, CONFIG)
 .PHONY: run
 run: install
 	$(RUN) python -m pipelines run --input "$(INPUT)" --as-of "$(AS_OF)" \
-		--ledger "$(LEDGER)" --reports "$(REPORTS)" $(CONFIG_ARG)
+		--ledger "$(LEDGER)" --reports "$(REPORTS)" --executor "$(EXECUTOR)" $(CONFIG_ARG)
+
+## 定时运行 Serve the flow on the [schedule] of the config (needs PREFECT_API_URL, see make server)
+.PHONY: serve
+serve: install
+	$(RUN) python -m pipelines serve $(CONFIG_ARG)
+
+## 启动 Prefect 服务器和网页界面 Start a local Prefect server and UI on http://127.0.0.1:4200
+.PHONY: server
+server: install
+	@echo "Prefect 网页界面：http://127.0.0.1:4200 ；另开终端运行："
+	@echo "    PREFECT_API_URL=http://127.0.0.1:4200/api make serve"
+	PREFECT_SERVER_DATABASE_CONNECTION_URL="$(SERVER_DB)" $(RUN) prefect server start
 
 ## 查看一个人的台账记录 One person's trail in the ledger, ID masked (ID=身份证号, LEDGER)
 .PHONY: history

@@ -21,7 +21,8 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Config
-from pipelines.match import MatchTimings
+from pipelines.match import MatchTimings, Scorer
+from pipelines.match.scoring import score_pairs
 from pipelines.nightly import reconcile
 from pipelines.stage import reset_work_dir, stage_inputs
 from pipelines.warehouse import open_work_db
@@ -36,14 +37,16 @@ class MatchingRun:
     timings: MatchTimings
 
 
-def run_matching(input_dir: Path, config: Config, as_of: dt.date, work_dir: Path) -> MatchingRun:
+def run_matching(
+    input_dir: Path, config: Config, as_of: dt.date, work_dir: Path, score: Scorer = score_pairs
+) -> MatchingRun:
     """Stage, build people, match and derive coverage, timing each step; nothing is committed."""
     reset_work_dir(work_dir)
     started = time.perf_counter()
     staged = stage_inputs(input_dir, config, as_of, work_dir)
     staging_seconds = time.perf_counter() - started
     con = open_work_db(config, work_dir)
-    done = reconcile(con, staged, config, as_of)
+    done = reconcile(con, staged, config, as_of, score=score)
     return MatchingRun(con, {"stage": staging_seconds, **done.seconds}, done.match_timings)
 
 

@@ -1,5 +1,7 @@
-"""Command line: `python -m pipelines run --input DIR --as-of DATE --ledger FILE --reports DIR`,
-and for reading the ledger back `history --id ID`, `export`, `restore --backup DIR --ledger FILE`.
+"""Command line: `python -m pipelines run --input DIR --as-of DATE --ledger FILE --reports DIR`
+(the Prefect flow `nightly_reconciliation`, run in this process), `serve` (the same flow on the
+nightly schedule), and for reading the ledger back `history --id ID`, `export`,
+`restore --backup DIR --ledger FILE`.
 
 Exit status: 0 when the run committed; 1 when it was refused for a reason the officer can fix
 (the message says which file, which row, what to do); 2 for a bad command line or configuration.
@@ -18,7 +20,7 @@ from pipelines.history import LedgerMissingError, export_ledger, format_history,
 from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.lock import LedgerLockedError
 from pipelines.log import get_logger, setup_logging
-from pipelines.nightly import RunRefusedError, RunRequest, RunResult, run_nightly
+from pipelines.nightly import RunRefusedError, RunRequest, RunResult
 from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, SAMPLE_DIR
 from pipelines.review import ReviewRefusedError, import_review
 from pipelines.stage import FileReport
@@ -80,7 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="允许基准日早于台账最近一次运行（只追加记录，不改写历史）",
     )
+    run.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="执行方式：local 单机运行（默认）；dask 把打分分区交给 Dask 集群（[run] dask_*）",
+    )
     run.add_argument("--verbose", action="store_true", help="输出更详细的过程信息")
+
+    serve = commands.add_parser(
+        "serve", help="按配置 [schedule] 的时间每晚自动运行（需要 Prefect 服务器）"
+    )
+    serve.add_argument(
+        "--config", type=Path, default=None, help="覆盖默认配置的 TOML 文件（只需写要改的键）"
+    )
 
     history = commands.add_parser(
         "history", help="查看一个人在台账中的全部记录（身份证号打码显示）"
@@ -152,9 +167,25 @@ def _print_summary(request: RunRequest, result: RunResult) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config)
+        # Checked here, before Prefect starts, so that a bad file is a usage error (exit 2);
+        # the flow loads it again itself, as a scheduled run must.
+        load_config(args.config)
     except ConfigError as error:
         print(error, file=sys.stderr)
+        return EXIT_USAGE
+    # Imported here: Prefect takes a second or two to import, which the other commands skip.
+    from pipelines.flows import (
+        ExecutorUnavailableError,
+        check_executor,
+        quiet_prefect_terminal,
+        run_flow,
+    )
+
+    quiet_prefect_terminal()
+    try:
+        check_executor(args.executor)
+    except ExecutorUnavailableError as unavailable:
+        print(unavailable, file=sys.stderr)
         return EXIT_USAGE
     request = RunRequest(
         args.input,
@@ -166,13 +197,58 @@ def run_command(args: argparse.Namespace) -> int:
         args.mask_ids,
     )
     try:
-        result = run_nightly(request, config)
+        result = run_flow(request, args.config, args.executor)
     except RunRefusedError as refused:
         if refused.files:
             _print_files(refused.files)
         print(f"\n本次运行未提交：{refused}", file=sys.stderr)
         return EXIT_REFUSED
     _print_summary(request, result)
+    return EXIT_OK
+
+
+NO_SERVER = """\
+定时运行需要一个一直运行的 Prefect 服务器，但没有设置 PREFECT_API_URL。
+请先在另一个终端运行 make server，然后：
+    PREFECT_API_URL=http://127.0.0.1:4200/api make serve
+已有 Prefect 服务器时，把 PREFECT_API_URL 设为它的地址即可（见 README 第 8 节）。
+
+Serving the nightly schedule needs a running Prefect server and PREFECT_API_URL pointing at it:
+the embedded server of `make run` has no scheduler. Start one with `make server`."""
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    from pipelines.flows import (
+        DEPLOYMENT_NAME,
+        FLOW_NAME,
+        api_url,
+        build_deployment,
+        schedule_parameters,
+        serve_nightly,
+    )
+
+    if not api_url():
+        print(NO_SERVER, file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        deployment = build_deployment(config, args.config)
+    except ValueError as error:  # a cron expression Prefect does not accept
+        print(f"配置 [schedule] 有误：{error}", file=sys.stderr)
+        return EXIT_USAGE
+    folders = schedule_parameters(config, args.config)
+    print(
+        f"定时比对：按 cron「{config.schedule.cron}」（{config.schedule.timezone}）运行，"
+        f"输入 {folders['input_dir']}，台账 {folders['ledger']}，报表 {folders['reports']}。\n"
+        f"Prefect 服务器 {api_url()}；立即运行一次：\n"
+        f"    uv run prefect deployment run '{FLOW_NAME}/{DEPLOYMENT_NAME}'\n"
+        "按 Ctrl-C 停止（定时任务随之暂停）。"
+    )
+    serve_nightly(deployment)
     return EXIT_OK
 
 
@@ -221,6 +297,7 @@ def review_command(args: argparse.Namespace) -> int:
 COMMANDS = {
     "review": review_command,
     "run": run_command,
+    "serve": serve_command,
     "history": history_command,
     "export": export_command,
     "restore": restore_command,

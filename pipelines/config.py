@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -187,10 +188,33 @@ class RunSettings(_Strict):
     chunk_rows: int = Field(ge=1000)
     duckdb_memory_limit: str
     backups_keep: int = Field(ge=0)
+    dask_partitions: int = Field(ge=1)
+    dask_address: str
+    dask_local_workers: int = Field(ge=1)
 
 
 class ReportSettings(_Strict):
     mask_ids: bool
+
+
+class Schedule(_Strict):
+    """When `make serve` runs the nightly flow, and on which folders (config.toml [schedule])."""
+
+    cron: str = Field(pattern=r"^\S+( \S+){4}$")
+    timezone: str
+    input: Path
+    ledger: Path
+    reports: Path
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> Schedule:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"不认识的时区 '{self.timezone}'（应为 Asia/Shanghai 这样的名称）"
+            ) from None
+        return self
 
 
 class Config(_Strict):
@@ -203,10 +227,13 @@ class Config(_Strict):
     money: Money
     reports: ReportSettings
     run: RunSettings
+    schedule: Schedule
 
     def fingerprint(self) -> str:
-        """SHA-256 of the effective configuration, recorded with every run."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """SHA-256 of the effective configuration, recorded with every run. The schedule is left
+        out: when a run happens does not change what it finds."""
+        settings = self.model_dump(mode="json", exclude={"schedule"})
+        text = json.dumps(settings, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -1,6 +1,6 @@
 """The nightly reconciliation as plain functions: stage → people → match → coverage → ledger →
-reports. The command line calls `run_nightly`; the Prefect flow (issue 6) is to wrap these same
-steps as tasks rather than re-implement them."""
+reports. `run_nightly` runs the steps in order under the ledger lock; the Prefect flow
+(`pipelines/flows.py`, which the command line calls) runs the same steps as tasks through it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import datetime as dt
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from pipelines.labels import INSURANCE_LABELS
 from pipelines.ledger import LEDGER_ALIAS, RunInfo, attach_ledger, commit_run, latest_as_of
 from pipelines.lock import LedgerLockedError, ledger_lock
 from pipelines.log import get_logger
-from pipelines.match import MatchTimings, match_rosters
+from pipelines.match import MatchTimings, Scorer, match_rosters
+from pipelines.match.scoring import score_pairs
 from pipelines.paths import INTERIM_DIR
 from pipelines.people import build_registry_people
 from pipelines.reporting.summaries import write_summaries
@@ -68,6 +71,9 @@ class RunResult:
     run_id: int | None
     files: list[FileReport]
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # county → people, and county → insurance → status → people (for the Prefect artifacts)
+    county_people: dict[str, int] = field(default_factory=dict)
+    county_counts: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     quarantine_by_reason: list[tuple[str, int]] = field(default_factory=list)
     id_conflicts: int = 0
     people: int = 0
@@ -115,6 +121,15 @@ def _summarise(con: duckdb.DuckDBPyConnection, result: RunResult) -> None:
     for insurance, status, count in rows:
         result.counts.setdefault(insurance, {})[status] = count
     result.people = con.execute("select count(*) from int_registry_people").fetchall()[0][0]
+    for county, insurance, status, count in con.execute(
+        "select county, insurance, status, count(*) from rpt_person_coverage group by all"
+    ).fetchall():
+        result.county_counts.setdefault(county, {}).setdefault(insurance, {})[status] = count
+    result.county_people = dict(
+        con.execute(
+            "select county, count(distinct person_key) from rpt_person_coverage group by county"
+        ).fetchall()
+    )
     result.quarantine_by_reason = con.execute(
         "select reason, count(*) from quarantine where run_id = $run_id "
         "group by reason order by count(*) desc, reason",
@@ -137,8 +152,11 @@ def reconcile(
     config: Config,
     as_of: dt.date,
     review_decisions: pl.DataFrame | None = None,
+    score: Scorer = score_pairs,
 ) -> Reconciliation:
-    """Staged inputs → registry people → matches → rpt_person_coverage, in the work database."""
+    """Staged inputs → registry people → matches → rpt_person_coverage, in the work database.
+
+    `score` scores each matching stage's pairs: here, or spread over workers (flows.py, Dask)."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     log.info("合并在册人员")
@@ -146,7 +164,7 @@ def reconcile(
     seconds["people"] = time.perf_counter() - started
     started = time.perf_counter()
     log.info("比对参保名册")
-    timings = match_rosters(con, staged, config, review_decisions)
+    timings = match_rosters(con, staged, config, review_decisions, score)
     seconds["match"] = time.perf_counter() - started
     started = time.perf_counter()
     compute_coverage(con, config)
@@ -171,62 +189,208 @@ def _refuse_if_earlier(request: RunRequest) -> None:
         )
 
 
-def run_nightly(request: RunRequest, config: Config, work_root: Path | None = None) -> RunResult:
-    """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError."""
+# --- the steps of a run ---------------------------------------------------------------------
+# Each step is a plain function. `run_nightly` calls them in order through a `Steps` table: the
+# plain path passes the functions themselves, the Prefect flow (pipelines/flows.py) passes the
+# same functions wrapped as tasks, so the order, the lock and the clean-up exist only here.
+
+
+def reports_day_dir(request: RunRequest) -> Path:
+    return request.reports_dir / request.as_of.isoformat()
+
+
+def stage_step(request: RunRequest, config: Config, work_dir: Path) -> StagedInputs:
+    """Read, validate and normalise every input file into Parquet in the work folder.
+
+    The work folder is emptied first, so a repeated attempt starts from nothing."""
+    reset_work_dir(work_dir)
+    log.info("读取输入：%s", request.input_dir)
+    return stage_inputs(request.input_dir, config, request.as_of, work_dir)
+
+
+def quarantine_step(staged: StagedInputs, request: RunRequest) -> Path:
+    """Write the quarantine for the officer, then refuse the run if a file could not be read:
+    the officer needs the list of bad rows most when the run is refused."""
+    exported = export_quarantine(staged, reports_day_dir(request))
+    _refuse_if_incomplete(staged, request.allow_partial)
+    return exported
+
+
+def open_run_db(request: RunRequest, config: Config, work_dir: Path) -> duckdb.DuckDBPyConnection:
+    """The run's work database, with the ledger attached (read before commit, written by it)."""
+    con = open_work_db(config, work_dir)
+    try:
+        attach_ledger(con, request.ledger_path)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@dataclass
+class Reviews:
+    """Reviewers' decisions: those returned with this run's inputs, and the ones that hold."""
+
+    returned: pl.DataFrame
+    problems: list[str]
+    decisions: pl.DataFrame
+
+
+def review_step(con: duckdb.DuckDBPyConnection, request: RunRequest) -> Reviews:
+    """Read the returned township workbooks in the input's review/ folder."""
+    returned, problems = read_review_folder(request.input_dir / REVIEW_FOLDER, review_secret(con))
+    return Reviews(returned, problems, latest_decisions(con, returned))
+
+
+def commit_step(
+    con: duckdb.DuckDBPyConnection,
+    request: RunRequest,
+    config: Config,
+    staged: StagedInputs,
+    reviews: Reviews,
+    started_at: dt.datetime,
+) -> int:
+    """Back the ledger up, then commit the run in one transaction; return its run id."""
+    backup = back_up(con, LEDGER_ALIAS, request.ledger_path, request.as_of, config.run.backups_keep)
+    if backup:
+        log.info("写入前的台账已备份到 %s", backup)
+    run_info = RunInfo(request.as_of, started_at, config.fingerprint(), request.input_dir)
+    run_id = commit_run(con, run_info, staged, reviews.returned, rebuild=request.rebuild)
+    log.info("已写入台账 %s（第 %d 次运行）", request.ledger_path, run_id)
+    return run_id
+
+
+def summarise_step(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    staged: StagedInputs,
+    reconciliation: Reconciliation,
+    reviews: Reviews,
+) -> RunResult:
+    """The committed run's counts for the officer's summary."""
+    result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
+    result.review_problems = reviews.problems + _unapplied_reviews(con)
+    _summarise(con, result)
+    return result
+
+
+def _mask_ids(request: RunRequest, config: Config) -> bool:
+    return request.mask_ids or config.reports.mask_ids
+
+
+def township_reports_step(
+    con: duckdb.DuckDBPyConnection, request: RunRequest, config: Config, run_id: int
+) -> list[Path]:
+    """One workbook per township (each written under a temporary name, then renamed)."""
+    return write_township_workbooks(
+        con, request.reports_dir, request.as_of, run_id, mask_ids=_mask_ids(request, config)
+    )
+
+
+def summary_reports_step(
+    con: duckdb.DuckDBPyConnection, request: RunRequest, config: Config, run_id: int
+) -> list[Path]:
+    """County and province summary workbooks."""
+    return write_summaries(
+        con, request.reports_dir, request.as_of, run_id, config, mask_ids=_mask_ids(request, config)
+    )
+
+
+@dataclass(frozen=True)
+class Steps:
+    """How each step is called: directly (the default), or as a Prefect task (flows.py)."""
+
+    stage: Callable[[RunRequest, Config, Path], StagedInputs] = stage_step
+    quarantine: Callable[[StagedInputs, RunRequest], Path] = quarantine_step
+    reviews: Callable[[duckdb.DuckDBPyConnection, RunRequest], Reviews] = review_step
+    reconcile: Callable[
+        [duckdb.DuckDBPyConnection, StagedInputs, Config, dt.date, pl.DataFrame | None],
+        Reconciliation,
+    ] = reconcile
+    commit: Callable[
+        [duckdb.DuckDBPyConnection, RunRequest, Config, StagedInputs, Reviews, dt.datetime], int
+    ] = commit_step
+    summarise: Callable[
+        [duckdb.DuckDBPyConnection, int, StagedInputs, Reconciliation, Reviews], RunResult
+    ] = summarise_step
+    township_reports: Callable[[duckdb.DuckDBPyConnection, RunRequest, Config, int], list[Path]] = (
+        township_reports_step
+    )
+    summary_reports: Callable[[duckdb.DuckDBPyConnection, RunRequest, Config, int], list[Path]] = (
+        summary_reports_step
+    )
+
+
+PLAIN_STEPS = Steps()
+STEP_COUNT = 6
+
+
+class _Progress:
+    """'[2/6] 比对' lines at the terminal, and each step's seconds for the run result."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._number = 0
+
+    @contextmanager
+    def step(self, key: str, label: str) -> Iterator[None]:
+        self._number += 1
+        log.info("[%d/%d] %s", self._number, STEP_COUNT, label)
+        started = time.perf_counter()
+        yield
+        self.seconds[key] = time.perf_counter() - started
+
+
+def run_nightly(
+    request: RunRequest,
+    config: Config,
+    work_root: Path | None = None,
+    steps: Steps = PLAIN_STEPS,
+) -> RunResult:
+    """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError.
+
+    `steps` says how each step is called; the Prefect flow passes its tasks."""
     _check_inputs(request)
     try:
         with ledger_lock(request.ledger_path, request.as_of):
             _refuse_if_earlier(request)
-            return _run_locked(request, config, work_root)
+            return _run_locked(request, config, work_root, steps)
     except LedgerLockedError as locked:
         raise RunRefusedError(str(locked)) from None
 
 
-def _run_locked(request: RunRequest, config: Config, work_root: Path | None) -> RunResult:
+def _run_locked(
+    request: RunRequest, config: Config, work_root: Path | None, steps: Steps
+) -> RunResult:
     started_at = dt.datetime.now()
     work_root = work_root or INTERIM_DIR
     work_root.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix=f"run-{request.as_of.isoformat()}-", dir=work_root))
+    progress = _Progress()
     try:
-        reset_work_dir(work_dir)
-        log.info("读取输入：%s", request.input_dir)
-        staged = stage_inputs(request.input_dir, config, request.as_of, work_dir)
-        export_quarantine(staged, request.reports_dir / request.as_of.isoformat())
-        _refuse_if_incomplete(staged, request.allow_partial)
+        with progress.step("stage", "读取、校验输入文件"):
+            staged = steps.stage(request, config, work_dir)
+            steps.quarantine(staged, request)
         fault_point("after_staging")
-        con = open_work_db(config, work_dir)
+        con = open_run_db(request, config, work_dir)
         try:
-            attach_ledger(con, request.ledger_path)
-            returned, review_problems = read_review_folder(
-                request.input_dir / REVIEW_FOLDER, review_secret(con)
-            )
-            decisions = latest_decisions(con, returned)
-            reconciliation = reconcile(con, staged, config, request.as_of, decisions)
+            with progress.step("reconcile", "比对（合并在册人员、比对参保名册、判定参保状态）"):
+                reviews = steps.reviews(con, request)
+                reconciliation = steps.reconcile(
+                    con, staged, config, request.as_of, reviews.decisions
+                )
             fault_point("after_matching")
-            backup = back_up(
-                con, LEDGER_ALIAS, request.ledger_path, request.as_of, config.run.backups_keep
-            )
-            if backup:
-                log.info("写入前的台账已备份到 %s", backup)
-            run_info = RunInfo(request.as_of, started_at, config.fingerprint(), request.input_dir)
-            run_id = commit_run(con, run_info, staged, returned, rebuild=request.rebuild)
-            log.info("已写入台账 %s（第 %d 次运行）", request.ledger_path, run_id)
-            result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
-            result.review_problems = review_problems + _unapplied_reviews(con)
-            _summarise(con, result)
-            mask_ids = request.mask_ids or config.reports.mask_ids
-            started = time.perf_counter()
-            result.workbooks = write_township_workbooks(
-                con, request.reports_dir, request.as_of, run_id, mask_ids=mask_ids
-            )
-            result.seconds["township_workbooks"] = time.perf_counter() - started
-            started = time.perf_counter()
-            result.summaries = write_summaries(
-                con, request.reports_dir, request.as_of, run_id, config, mask_ids=mask_ids
-            )
-            result.seconds["summaries"] = time.perf_counter() - started
+            with progress.step("commit", "写入台账"):
+                run_id = steps.commit(con, request, config, staged, reviews, started_at)
+            with progress.step("summarise", "统计本次结果"):
+                result = steps.summarise(con, run_id, staged, reconciliation, reviews)
+            with progress.step("township_workbooks", "生成乡镇工作簿"):
+                result.workbooks = steps.township_reports(con, request, config, run_id)
+            with progress.step("summaries", "生成县级和全省汇总"):
+                result.summaries = steps.summary_reports(con, request, config, run_id)
         finally:
             con.close()
+        result.seconds = progress.seconds
         return result
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)

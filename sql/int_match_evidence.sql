@@ -95,6 +95,8 @@ evidence as (
     select
         pairs.*,
         people.name_key as registry_name_key,
+        -- The key `pipelines.match.partitioned` spreads scoring by.
+        people.birth_date as registry_birth_date,
         records.name_key as roster_name_key,
         records.status_group in ('enrolled', 'suspended') as record_counts,
         case

@@ -10,6 +10,7 @@ makes sure no roster record is written off against two people.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -25,6 +26,11 @@ from pipelines.stage import StagedInputs
 from pipelines.warehouse import append_frame, materialise, query, run_statement, table_from_frame
 
 log = get_logger(__name__)
+
+# Scores one stage's candidate pairs with their evidence (int_match_evidence). Each pair is scored
+# on its own row and the rows of one person together, so any split that keeps a person's pairs
+# together gives the same result: `pipelines.match.partitioned` spreads it over Dask that way.
+Scorer = Callable[[pl.DataFrame, Config], pl.DataFrame]
 
 # The cascade, in order: (stage SQL file, what it is called in the run summary).
 STAGES = (
@@ -71,11 +77,11 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     materialise(con, "int_match_open_people")
 
 
-def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config) -> int:
+def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config, score: Scorer) -> int:
     """Propose, score and record one stage's pairs; return how many were kept."""
     materialise(con, "int_match_claimed_records")
     materialise(con, stage, as_table="int_match_stage_pairs")
-    scored = score_pairs(query(con, "int_match_evidence"), config)
+    scored = score(query(con, "int_match_evidence"), config)
     append_frame(con, "int_match_candidates", scored)
     settled = scored.filter(pl.col("decision") == "match", pl.col("record_counts"))
     table_from_frame(con, "int_match_stage_settled", settled.select("identity", "insurance"))
@@ -88,11 +94,13 @@ def match_rosters(
     staged: StagedInputs,
     config: Config,
     review_decisions: pl.DataFrame | None = None,
+    score: Scorer = score_pairs,
 ) -> MatchTimings:
     """Create int_match_decisions: every kept pair with its decision, method, score and reason.
 
     `review_decisions` are reviewers' decisions on pairs (person_key, insurance,
     roster_person_no, decision, reviewer; the latest per pair), applied after the cascade.
+    `score` is where each stage's pairs are scored: here by default, or spread over workers.
     """
     timings = MatchTimings()
     table_from_frame(
@@ -107,7 +115,7 @@ def match_rosters(
     timings.seconds["prepare"] = time.perf_counter() - started
     for stage, label in STAGES:
         started = time.perf_counter()
-        timings.pairs[stage] = _run_stage(con, stage, config)
+        timings.pairs[stage] = _run_stage(con, stage, config, score)
         timings.seconds[stage] = time.perf_counter() - started
         log.info("比对 %s：%d 对候选", label, timings.pairs[stage])
     materialise(con, "int_match_decisions")

@@ -135,6 +135,12 @@ def _automatic_allowed(config: Config) -> pl.Expr:
     """The guards: conditions under which a pair is never written off without a person."""
     m = config.matching
     rests_on_name_alone = pl.col("method") == "name_only"
+    # Where only some ID digits survive, a name that merely reads the same is not enough: on
+    # generated data at four times a real county's density, such pairs wrote off a stranger
+    # about ten times as often as pairs with the same characters (1 in 200).
+    damaged_id_without_same_name = pl.col("method").is_in(["id_prefix", "near_miss_id"]) & (
+        pl.col("registry_name_key") != pl.col("roster_name_key")
+    )
     # Every field a route compares must agree, not merely be unknown.
     corroborated = (
         pl.when(pl.col("method") == "near_miss_id")
@@ -160,6 +166,7 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         (pl.col("score") >= m.auto_match)
         & (pl.col("name_score") >= m.same_name)
         & ~rests_on_name_alone
+        & ~damaged_id_without_same_name
         & corroborated
         & ~_crowded()
         & ~ambiguous

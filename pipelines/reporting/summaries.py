@@ -232,6 +232,10 @@ def _write_province(
         .pivot("insurance", index="quarter_label", values="enrolled")
         .sort("quarter_label")
     )
+    # Pension then medical, whichever the grouping happened to meet first.
+    province = province.select(
+        "quarter_label", *(column for column in INSURANCE_LABELS if column in province.columns)
+    )
     if province.height:
         trend = book.create_sheet("全省趋势")
         trend.append(
