@@ -195,6 +195,8 @@ class RunSettings(_Strict):
 
 class ReportSettings(_Strict):
     mask_ids: bool
+    workers: int = Field(ge=1)
+    parallel_min_rows: int = Field(ge=0)
 
 
 class Schedule(_Strict):

@@ -283,7 +283,12 @@ def township_reports_step(
 ) -> list[Path]:
     """One workbook per township (each written under a temporary name, then renamed)."""
     return write_township_workbooks(
-        con, request.reports_dir, request.as_of, run_id, mask_ids=_mask_ids(request, config)
+        con,
+        request.reports_dir,
+        request.as_of,
+        run_id,
+        config.reports,
+        mask_ids=_mask_ids(request, config),
     )
 
 

@@ -245,6 +245,17 @@ def test_daijiao_and_subsidy_amounts_follow_the_money_tables(sample: Path, confi
     assert daijiao[-1]["乡镇(街道)"] == "合计"
     assert daijiao[-1]["代缴金额（元）"] == pytest.approx(tier * (len(daijiao) - 1))
     assert all("建档立卡" not in r["代缴类别"] or r["脱贫标志"] != "已脱贫" for r in daijiao[:-1])
+    # Only people who still pay contributions: from 60 the scheme pays them (and the sample has
+    # enrolled resident-pension people of 60 and over, who are left out).
+    with duckdb.connect(str(sample / "ledger.duckdb"), read_only=True) as con:
+        resident = con.sql(
+            "select person_key, age from person_coverage where insurance = 'pension' "
+            "and status = 'enrolled' and roster_scheme like '城乡居民%'"
+        ).fetchall()
+    ages = dict(resident)
+    listed = [ages[r["人员编号"]] for r in daijiao[:-1]]
+    assert listed and all(age is None or age < 60 for age in listed)
+    assert any(age is not None and age >= 60 for age in ages.values())
     subsidies = summary_rows(path, "医保资助名单")
     contribution = config.money.medical.individual_contribution[2026]
     expected = {"特困人员": contribution, "低保对象": 150, "建档立卡贫困人口": contribution * 0.5}
@@ -268,3 +279,35 @@ def test_province_summary_has_the_quarter_by_county(sample: Path) -> None:
     # Both nights fall in one quarter: its write-offs are the second night's.
     assert sum(r["本季销号"] for r in quarters) >= 20
     assert len(book["按季调度"]._charts) == 1
+
+
+def all_sheets(folder: Path) -> dict[str, dict[str, list]]:
+    return {
+        str(path.relative_to(folder)): {
+            name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names
+        }
+        for path in sorted(folder.rglob("*.xlsx"))
+        for book in [CalamineWorkbook.from_path(str(path))]
+    }
+
+
+def test_workbooks_written_in_worker_processes_are_the_same(
+    sample: Path, tmp_path: Path, config: Config
+) -> None:
+    """The sample is below the size that starts worker processes; forced into two workers, the
+    workbooks come out exactly as written in one process. (Both ledgers start from one empty
+    ledger: review codes are made with the ledger's own secret.)"""
+    from pipelines.ledger import attach_ledger
+
+    with duckdb.connect() as con:
+        attach_ledger(con, tmp_path / "empty.duckdb")
+    in_workers = config.reports.model_copy(update={"workers": 2, "parallel_min_rows": 0})
+    variants = {"one": config, "two": config.model_copy(update={"reports": in_workers})}
+    for name, variant in variants.items():
+        shutil.copy(tmp_path / "empty.duckdb", tmp_path / f"{name}.duckdb")
+        request = RunRequest(sample / "night1", AS_OF, tmp_path / f"{name}.duckdb", tmp_path / name)
+        result = run_nightly(request, variant, tmp_path / "work")
+        assert len(result.workbooks) == 8 and len(result.summaries) == 3
+    one, two = (all_sheets(tmp_path / name / AS_OF.isoformat()) for name in variants)
+    assert len(one) == 11
+    assert two == one

@@ -11,6 +11,7 @@ Amounts come from the configuration's money tables for the as-of year.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,7 @@ from pipelines.config import Config
 from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
+from pipelines.reporting.pool import Job, run_jobs
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.sqlfiles import load_sql
 from pipelines.warehouse import run_statement
@@ -143,6 +145,7 @@ def _money_frames(
         params={
             "categories": money.pension.daijiao_categories,
             "amount": tier,
+            "benefit_age": config.ages.pension_benefit_age,
             "mask_ids": mask_ids,
         },
     ).pl()
@@ -155,6 +158,48 @@ def _money_frames(
         .with_columns(status_label=pl.col("status").replace_strict(STATUS_LABELS))
     )
     return daijiao, subsidies, tier, contribution
+
+
+@dataclass(frozen=True)
+class Money:
+    """The as-of year's amounts: the pension tier the county pays, the medical contribution."""
+
+    tier: float
+    contribution: float
+
+
+def _write_county(
+    target: Path,
+    county: str,
+    as_of: dt.date,
+    counts: pl.DataFrame,
+    daijiao: pl.DataFrame,
+    subsidies: pl.DataFrame,
+    money: Money,
+) -> Path:
+    """One county's summary workbook from its own rows (run in a worker process, see pool)."""
+    book = Workbook(write_only=True)
+    _notes(
+        book,
+        [
+            f"{county} 社保扶贫参保汇总（比对基准日 {as_of.isoformat()}）",
+            "养老汇总、医保汇总：各乡镇在册人数、应参保人数（不含不纳入）、已参保、未参保、待核实、"
+            "不纳入、参保率（已参保 ÷ 应参保）和本期销号人数。",
+            f"代缴名单：由县级财政代缴最低档养老保险费的人员，{len(daijiao)} 人，"
+            f"每人 {money.tier:g} 元，合计 {daijiao.get_column('amount').sum():,.0f} 元。",
+            f"医保资助名单：城乡居民医保个人缴费 {money.contribution:g} 元/人，资助 "
+            f"{len(subsidies)} 人，合计 {subsidies.get_column('amount').sum():,.2f} 元。",
+            "金额标准见配置文件 [money]，须以当年文件为准。",
+        ],
+    )
+    for insurance, title in INSURANCE_SHEETS.items():
+        rows = counts.filter(pl.col("insurance") == insurance)
+        _coverage_sheet(book, title, "township", "乡镇(街道)", rows, as_of)
+    _money_sheet(book, "代缴名单", DAIJIAO_COLUMNS, daijiao, as_of)
+    _money_sheet(book, "医保资助名单", SUBSIDY_COLUMNS, subsidies, as_of)
+    with written_atomically(target) as temporary:
+        book.save(temporary)
+    return target
 
 
 def write_summaries(
@@ -170,49 +215,31 @@ def write_summaries(
     run_statement(con, "reporting_macros")
     counts = con.sql(load_sql("rpt_area_counts"), params={"run_id": run_id}).pl()
     daijiao, subsidies, tier, contribution = _money_frames(con, config, as_of, mask_ids)
-    # Beside the county folders, not in them: those hold one workbook per township only.
-    folder = reports_dir / as_of.isoformat() / SUMMARY_FOLDER
-    written = []
-    for county in counts.get_column("county").unique().sort().to_list():
-        target = folder / f"{safe_file_name(county)}汇总.xlsx"
-        book = Workbook(write_only=True)
-        mine_daijiao = daijiao.filter(pl.col("county") == county)
-        mine_subsidy = subsidies.filter(pl.col("county") == county)
-        _notes(
-            book,
-            [
-                f"{county} 社保扶贫参保汇总（比对基准日 {as_of.isoformat()}）",
-                "养老汇总、医保汇总：各乡镇在册人数、应参保人数（不含不纳入）、已参保、未参保、待核实、"
-                "不纳入、参保率（已参保 ÷ 应参保）和本期销号人数。",
-                f"代缴名单：由县级财政代缴最低档养老保险费的人员，{len(mine_daijiao)} 人，"
-                f"每人 {tier:g} 元，合计 {mine_daijiao.get_column('amount').sum():,.0f} 元。",
-                f"医保资助名单：城乡居民医保个人缴费 {contribution:g} 元/人，资助 "
-                f"{len(mine_subsidy)} 人，合计 {mine_subsidy.get_column('amount').sum():,.2f} 元。",
-                "金额标准见配置文件 [money]，须以当年文件为准。",
-            ],
-        )
-        for insurance, title in INSURANCE_SHEETS.items():
-            rows = counts.filter(pl.col("county") == county, pl.col("insurance") == insurance)
-            _coverage_sheet(book, title, "township", "乡镇(街道)", rows, as_of)
-        _money_sheet(book, "代缴名单", DAIJIAO_COLUMNS, mine_daijiao, as_of)
-        _money_sheet(book, "医保资助名单", SUBSIDY_COLUMNS, mine_subsidy, as_of)
-        with written_atomically(target) as temporary:
-            book.save(temporary)
-        written.append(target)
-    written.append(_write_province(con, counts, folder, as_of))
-    log.info("已生成 %d 个县级汇总和全省汇总", len(written) - 1)
-    return written
-
-
-def _write_province(
-    con: duckdb.DuckDBPyConnection, counts: pl.DataFrame, folder: Path, as_of: dt.date
-) -> Path:
-    by_county = counts.group_by("county", "insurance").agg(pl.col(_NUMBERS).sum()).sort("county")
+    money = Money(tier, contribution)
     quarterly = (
         con.sql(load_sql("rpt_quarterly"))
         .pl()
         .with_columns(insurance_label=pl.col("insurance").replace_strict(INSURANCE_LABELS))
     )
+    # Beside the county folders, not in them: those hold one workbook per township only.
+    folder = reports_dir / as_of.isoformat() / SUMMARY_FOLDER
+    jobs = []
+    for county in counts.get_column("county").unique().sort().to_list():
+        target = folder / f"{safe_file_name(county)}汇总.xlsx"
+        mine = [frame.filter(pl.col("county") == county) for frame in (counts, daijiao, subsidies)]
+        rows = sum(frame.height for frame in mine)
+        jobs.append(Job(_write_county, (target, county, as_of, *mine, money), rows))
+    province_args = (counts, quarterly, folder / "全省汇总.xlsx", as_of)
+    jobs.append(Job(_write_province, province_args, counts.height + quarterly.height))
+    written = run_jobs(jobs, config.reports)
+    log.info("已生成 %d 个县级汇总和全省汇总", len(written) - 1)
+    return written
+
+
+def _write_province(
+    counts: pl.DataFrame, quarterly: pl.DataFrame, target: Path, as_of: dt.date
+) -> Path:
+    by_county = counts.group_by("county", "insurance").agg(pl.col(_NUMBERS).sum()).sort("county")
     book = Workbook(write_only=True)
     _notes(
         book,
@@ -255,7 +282,6 @@ def _write_province(
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(trend, min_col=1, min_row=2, max_row=province.height + 1))
         sheet.add_chart(chart, "J2")
-    target = folder / "全省汇总.xlsx"
     with written_atomically(target) as temporary:
         book.save(temporary)
     return target

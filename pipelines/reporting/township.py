@@ -18,9 +18,11 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from pipelines.config import ReportSettings
 from pipelines.labels import INSURANCE_LABELS, METHOD_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
+from pipelines.reporting.pool import Job, run_jobs
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.review import (
     CHECK_SHEET,
@@ -199,7 +201,7 @@ def _write_township(
     parts: dict[str, pl.DataFrame],
     secret: str,
     masked: bool,
-) -> None:
+) -> Path:
     unenrolled, written_off, review, exempt = (
         parts[name] for name in ("unenrolled", "written_off", "review", "exempt")
     )
@@ -223,6 +225,7 @@ def _write_township(
     _write_check_sheet(book, secret, as_of, county, township)
     with written_atomically(target) as temporary:
         book.save(temporary)
+    return target
 
 
 def write_township_workbooks(
@@ -230,6 +233,7 @@ def write_township_workbooks(
     reports_dir: Path,
     as_of: dt.date,
     run_id: int,
+    settings: ReportSettings,
     *,
     mask_ids: bool = False,
 ) -> list[Path]:
@@ -255,7 +259,7 @@ def write_township_workbooks(
     townships = con.execute(
         "select distinct county, township from person_coverage order by county, township"
     ).fetchall()
-    written: list[Path] = []
+    jobs: list[Job] = []
     for county, township in townships:
         target = (
             reports_dir
@@ -266,7 +270,9 @@ def write_township_workbooks(
         parts = {
             part: by_township[part].get((county, township), frames[part].clear()) for part in frames
         }
-        _write_township(target, as_of, county, township, parts, secret, mask_ids)
-        written.append(target)
+        rows = sum(frame.height for frame in parts.values())
+        args = (target, as_of, county, township, parts, secret, mask_ids)
+        jobs.append(Job(_write_township, args, rows))
+    written = run_jobs(jobs, settings)
     log.info("已生成 %d 个乡镇工作簿：%s", len(written), reports_dir / as_of.isoformat())
     return written
