@@ -364,12 +364,26 @@ def run_nightly(
         raise RunRefusedError(str(locked)) from None
 
 
+# A run's work folder is removed when the run ends; one that has outlived this was left by a run
+# that was killed (power cut, SIGKILL) and holds nothing anyone will read.
+ABANDONED_AFTER = dt.timedelta(days=1)
+
+
+def _remove_abandoned_work_dirs(work_root: Path) -> None:
+    cutoff = time.time() - ABANDONED_AFTER.total_seconds()
+    for folder in work_root.glob("run-*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            log.info("删除中断运行留下的工作文件夹 %s", folder.name)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _run_locked(
     request: RunRequest, config: Config, work_root: Path | None, steps: Steps
 ) -> RunResult:
     started_at = dt.datetime.now()
     work_root = work_root or INTERIM_DIR
     work_root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_work_dirs(work_root)
     work_dir = Path(tempfile.mkdtemp(prefix=f"run-{request.as_of.isoformat()}-", dir=work_root))
     progress = _Progress()
     try:

@@ -270,6 +270,19 @@ def test_a_kill_at_any_point_loses_nothing(tmp_path: Path, config: Config, point
     }
 
 
+def test_work_left_by_a_killed_run_is_removed_the_next_day(tmp_path: Path, config: Config) -> None:
+    """A killed run cannot remove its work folder; a later run removes it once it is a day old,
+    and leaves alone one that may belong to a run still going."""
+    work = tmp_path / "work"
+    abandoned, recent = work / "run-2026-01-09-killed", work / "run-2026-01-10-going"
+    for folder in (abandoned, recent):
+        (folder / "staged").mkdir(parents=True)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(abandoned, (two_days_ago, two_days_ago))
+    run_nightly(request(tmp_path, 0, NIGHTS[0]), config, work)
+    assert sorted(work.iterdir()) == [recent]
+
+
 def test_a_backup_restores_the_ledger_as_it_was(tmp_path: Path, config: Config) -> None:
     run_nightly(request(tmp_path, 0, NIGHTS[0]), config, tmp_path / "work")
     after_first = ledger(tmp_path, "select * from person_coverage order by all")
