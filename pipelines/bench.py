@@ -18,14 +18,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
+import os
+import re
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from pipelines.paths import INTERIM_DIR
+from pipelines.paths import INTERIM_DIR, PROJECT_ROOT
 
 BENCH_DIR = INTERIM_DIR / "bench"
 INGEST_CASES = {
@@ -66,11 +70,12 @@ def _generate(out: Path, arguments: list[str]) -> None:
 
 def _child(*arguments: str) -> dict:
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.bench", *arguments],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "pipelines.bench", *arguments], capture_output=True, text=True
     )
+    if result.returncode != 0:
+        # The child's own traceback, not only its exit status.
+        sys.stderr.write(result.stderr[-8000:])
+        raise SystemExit(f"benchmark child failed: {' '.join(arguments[:1])}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -218,13 +223,290 @@ def bench_reports(people: int) -> None:
     print("target: a county's workbooks (20 townships, 50,000 people) in a few seconds")
 
 
+# --- province scale ---------------------------------------------------------------------------
+# The nightly steps in the order run_nightly logs them ("[n/6] …"), as keys of RunResult.seconds.
+NIGHTLY_STEPS = ("stage", "reconcile", "commit", "summarise", "township_workbooks", "summaries")
+SCALE_REPORTS_DIR = PROJECT_ROOT / "reports" / "bench"
+# Share of registry people whose medical records end (终止参保) before the second night.
+SECOND_NIGHT_CHANGE = 0.01
+RSS_SAMPLE_SECONDS = 0.05
+
+
+def _generate_province(out: Path, scale: float) -> None:
+    """Generate the province set once; the marker says it is complete."""
+    marker = out / ".complete"
+    if marker.exists():
+        return
+    print(f"生成全省基准数据 generating {out.name} …", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "pipelines.scale_data", "--out", str(out), "--scale", str(scale)],
+        check=True,
+    )
+    marker.touch()
+
+
+def _rss_mib(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak so far) of this process, in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class StepMemory(logging.Handler):
+    """Peak resident memory per nightly step: a thread samples VmRSS, and run_nightly's own
+    "[n/6]" progress lines say which step the samples belong to (no hook in the pipeline)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.step = "prefect start"
+        self.started: dict[str, float] = {self.step: time.perf_counter()}
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The masking filter formats messages when they are made, so match the text.
+        found = re.match(r"\[(\d+)/\d+\] ", record.getMessage())
+        if found:
+            self.step = NIGHTLY_STEPS[int(found.group(1)) - 1]
+            self.started[self.step] = time.perf_counter()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(RSS_SAMPLE_SECONDS):
+            step = self.step
+            self.peak[step] = max(self.peak.get(step, 0.0), _rss_mib("VmRSS"))
+
+    def __enter__(self) -> StepMemory:
+        logging.getLogger("pipelines").addHandler(self)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        logging.getLogger("pipelines").removeHandler(self)
+
+
+def _input_scans(input_dir: Path) -> list[str]:
+    """One scan per file kind, every column hashed so that none can be skipped."""
+
+    def csv(files: list[Path], encoding: str) -> str:
+        listed = ", ".join(f"'{path}'" for path in sorted(files))
+        return (
+            f"select count(*) as n, sum(hash(columns(*))) from read_csv([{listed}], "
+            f"all_varchar = true, union_by_name = true, encoding = '{encoding}')"
+        )
+
+    scans = []
+    for source in ("registry", "pension", "medical"):
+        folder = input_dir / source
+        gb18030 = [p for p in folder.glob("*.csv") if _is_gb18030(p)]
+        utf8 = [p for p in folder.glob("*.csv") if p not in gb18030]
+        if utf8:
+            scans.append(csv(utf8, "utf-8"))
+        if gb18030:
+            # DuckDB parses no GB18030 without an extension this machine cannot fetch: its
+            # bytes are read once as blobs (the floor for them; rows counted as lines).
+            listed = ", ".join(f"'{path}'" for path in sorted(gb18030))
+            scans.append(
+                "select sum(len(string_split(content::varchar, chr(10))) - 2), "
+                f"sum(hash(content)) from read_blob([{listed}])"
+            )
+        if list(folder.glob("*.parquet")):
+            scans.append(
+                f"select count(*) as n, sum(hash(columns(*))) from "
+                f"read_parquet('{folder}/*.parquet', union_by_name = true)"
+            )
+    return scans
+
+
+def _is_gb18030(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def io_floor(input_dir: Path) -> dict[str, float]:
+    """Seconds for DuckDB to read every column of every input file once (all cores)."""
+    import duckdb
+
+    con = duckdb.connect()
+    started = time.perf_counter()
+    rows = sum(con.execute(query).fetchall()[0][0] for query in _input_scans(input_dir))
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def second_night_input(input_dir: Path, scratch: Path) -> Path:
+    """The same extracts a day later, with SECOND_NIGHT_CHANGE of registry people's medical
+    records ended (终止参保): every other file is a link to the first night's."""
+    import duckdb
+
+    night = scratch / "night2"
+    for path in input_dir.rglob("*"):
+        if path.is_file() and path.parts[-2] in ("registry", "pension", "medical"):
+            target = night / path.relative_to(input_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    con = duckdb.connect()
+    # Whole people change, picked by a hash of their uid (the same people every time).
+    con.execute(
+        "create table ended as select roster_person_no from read_parquet($truth) "
+        "where insurance = 'medical' and person_uid is not null "
+        "and hash(person_uid) % 10000 < $per_10000",
+        {
+            "truth": str(input_dir / "truth" / "roster_rows.parquet"),
+            "per_10000": round(SECOND_NIGHT_CHANGE * 10_000),
+        },
+    )
+    for path in sorted((input_dir / "medical").glob("*.parquet")):
+        target = night / path.relative_to(input_dir)
+        target.unlink()
+        con.execute(
+            f"copy (select * replace (case when 参保人编号 in (select roster_person_no from ended) "
+            f"then '终止参保' else 参保状态 end as 参保状态) from read_parquet('{path}')) "
+            f"to '{target}' (format parquet, compression zstd)"
+        )
+    return night
+
+
+def _one_night(request_dir: Path, ledger: Path, reports: Path, as_of: dt.date) -> dict:
+    """Run the real flow (Prefect's start included) and time and sample it."""
+    from pipelines.flows import run_flow
+    from pipelines.nightly import RunRequest
+
+    request = RunRequest(request_dir, as_of, ledger, reports)
+    with StepMemory() as memory:
+        started = time.perf_counter()
+        result = run_flow(request, None, "local")
+        wall = time.perf_counter() - started
+    steps = dict(result.seconds)
+    # What the steps do not account for: Prefect's server start, flow bookkeeping, stopping.
+    steps["prefect"] = wall - sum(result.seconds.values())
+    # Samples before the first step are Prefect's start.
+    memory.peak["prefect"] = memory.peak.get("prefect start", 0.0)
+    return {
+        "wall_seconds": wall,
+        "step_seconds": steps,
+        "step_peak_mib": {step: memory.peak.get(step, 0.0) for step in steps},
+        "rows_read": sum(f.rows_read for f in result.files),
+        "files": len(result.files),
+        "people": result.people,
+        "workbooks": len(result.workbooks),
+        "summaries": len(result.summaries),
+    }
+
+
+def _measure_scale(input_dir: Path, nights: int) -> dict:
+    """In the child: the I/O floor, then the nightly flow on a fresh ledger (and a second
+    night on the same ledger)."""
+    figures: dict = {"io_floor": io_floor(input_dir)}
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as scratch:
+        work = Path(scratch)
+        ledger = work / "ledger.duckdb"
+        as_of = dt.date(2026, 1, 1)
+        figures["first_night"] = _one_night(input_dir, ledger, work / "reports", as_of)
+        if nights > 1:
+            night2 = second_night_input(input_dir, work)
+            figures["second_night"] = _one_night(
+                night2, ledger, work / "reports", as_of + dt.timedelta(days=1)
+            )
+    figures["peak_mib"] = _rss_mib("VmHWM")
+    return figures
+
+
+STEP_ROWS = (
+    ("prefect", "Prefect start + bookkeeping"),
+    ("stage", "1 read, validate, normalise"),
+    ("reconcile", "2 people + matching + coverage"),
+    ("commit", "3 ledger commit (+ backup)"),
+    ("summarise", "4 run summary"),
+    ("township_workbooks", "5 township workbooks"),
+    ("summaries", "6 county + province summaries"),
+)
+
+
+def scale_table(scale: float, figures: dict, night: str) -> list[str]:
+    """The per-step table of one night as markdown lines."""
+    run = figures[night]
+    floor = figures["io_floor"]["seconds"]
+    rows = run["rows_read"]
+    lines = [
+        f"| step ({night.replace('_', ' ')}, scale {scale:g}) | seconds | input rows/s | "
+        "peak RSS MiB |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, label in STEP_ROWS:
+        seconds = run["step_seconds"].get(key, 0.0)
+        rate = f"{rows / seconds:,.0f}" if seconds > 0.05 else "–"
+        lines.append(
+            f"| {label} | {seconds:.1f} | {rate} | {run['step_peak_mib'].get(key, 0):,.0f} |"
+        )
+    lines.append(
+        f"| **whole run** | **{run['wall_seconds']:.1f}** | {rows / run['wall_seconds']:,.0f} | "
+        f"{max(run['step_peak_mib'].values()):,.0f} |"
+    )
+    lines.append(
+        f"| I/O floor (DuckDB reads every column once) | {floor:.2f} | "
+        f"{figures['io_floor']['rows'] / floor:,.0f} | |"
+    )
+    lines.append(f"| run ÷ floor | {run['wall_seconds'] / floor:.0f}× | | |")
+    return lines
+
+
+def bench_scale(scale: float, nights: int) -> None:
+    out = BENCH_DIR / f"province-{scale:g}"
+    _generate_province(out, scale)
+    figures = _child("--measure-scale", str(out), "--nights", str(nights))
+    figures |= {
+        "scale": scale,
+        "measured": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores, {_total_memory_gib():.0f} GiB",
+    }
+    run = figures["first_night"]
+    lines = [
+        f"# Province at scale {scale:g}: {run['people']:,} registry people, "
+        f"{run['rows_read']:,} input rows in {run['files']} files",
+        "",
+        f"Measured {figures['measured']} on {figures['machine']}; peak RSS of the whole "
+        f"benchmark process {figures['peak_mib']:,.0f} MiB.",
+        "",
+        *scale_table(scale, figures, "first_night"),
+    ]
+    if "second_night" in figures:
+        lines += ["", *scale_table(scale, figures, "second_night")]
+    print("\n" + "\n".join(lines))
+    SCALE_REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    # Not Path.with_suffix: "scale-0.01" would lose its ".01".
+    stem = f"scale-{scale:g}"
+    (SCALE_REPORTS_DIR / f"{stem}.json").write_text(
+        json.dumps(figures, indent=2, default=str) + "\n"
+    )
+    (SCALE_REPORTS_DIR / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    print(f"\nsaved reports/bench/{stem}.md and {stem}.json")
+    print("targets: 1/100 ≤ 15 s; whole province ≤ 4 min and ≤ 12 GB; second night no slower")
+
+
+def _total_memory_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024**2
+    return 0.0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--part", choices=["all", "ingest", "matching", "reports"], default="all")
+    parser.add_argument(
+        "--part", choices=["all", "ingest", "matching", "reports", "scale"], default="all"
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="roster CSV rows")
     parser.add_argument("--xlsx-rows", type=int, default=100_000, help="registry xlsx rows")
     parser.add_argument(
@@ -239,6 +521,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--measure-matching", help=argparse.SUPPRESS)
     parser.add_argument("--measure-reports", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scale", type=float, default=0.01, help="--part scale: fraction of the province"
+    )
+    parser.add_argument(
+        "--nights", type=int, default=2, help="--part scale: 1, or 2 with 1%% of people changing"
+    )
+    parser.add_argument("--measure-scale", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     if args.measure_ingest:
@@ -250,6 +539,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.measure_reports:
         print(json.dumps(_measure_reports(Path(args.measure_reports)), default=str))
+        return 0
+    if args.measure_scale:
+        print(json.dumps(_measure_scale(Path(args.measure_scale), args.nights), default=str))
+        return 0
+    if args.part == "scale":
+        bench_scale(args.scale, args.nights)
         return 0
     if args.part in ("all", "ingest"):
         bench_ingest(args.rows, args.xlsx_rows)
