@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
+import duckdb
 import polars as pl
 import prefect
 from prefect import Flow, Task, flow, get_run_logger, serve, task, unmapped
@@ -51,6 +52,7 @@ from pipelines.match.partitioned import partitioned_scorer
 from pipelines.match.scoring import score_pairs
 from pipelines.nightly import RunRefusedError, RunRequest, RunResult, Steps, run_nightly
 from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, PROJECT_ROOT, SAMPLE_DIR
+from pipelines.stage import StagedInputs
 
 log = get_logger(__name__)
 
@@ -153,8 +155,8 @@ def _score_on_task_runner(parts: Sequence[pl.DataFrame], config: Config) -> list
 
 
 def reconcile_partitioned(
-    con: Any,
-    staged: Any,
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedInputs,
     config: Config,
     as_of: dt.date,
     review_decisions: pl.DataFrame | None = None,

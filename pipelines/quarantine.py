@@ -50,6 +50,8 @@ def _quarantine_rows(
     rows: pl.DataFrame, field: pl.Expr, value: pl.Expr, reason: pl.Expr, kind: str
 ) -> pl.DataFrame:
     return rows.select(
+        # Which file the row came from, when a chunk stacks several (see pipelines/stage.py).
+        pl.col("_file_number"),
         pl.col("_sheet").alias("sheet"),
         pl.col("_row").alias("row"),
         field.alias("field"),

@@ -131,3 +131,69 @@ def test_accepted_rows_are_normalised(mixed_inputs: Path, config: Config) -> Non
     assert "apostrophe" in by_name["赵六"]["id_flags"]
     assert by_name["孙七"]["_sheet"] == "甲镇"
     assert by_name["张三"]["categories"] == ["建档立卡贫困人口"]
+
+
+def small_rosters(root: Path) -> Path:
+    """Three small pension files, one with a row to quarantine."""
+    for number, names in enumerate((["甲一", "甲二"], ["乙一"], ["丙一", "丙二", "丙三"])):
+        rows = [
+            [f"P{number}{i}", name, ID_A, "城乡居民基本养老保险", "参保缴费"]
+            for i, name in enumerate(names)
+        ]
+        if number == 1:
+            rows.append([f"P{number}9", "乙二", ID_B, "城乡居民基本养老保险", "冻结"])
+        write_csv(root / "pension" / f"p{number}.csv", [ROSTER_HEADER, *rows])
+    write_csv(root / "registry" / "r.csv", [REGISTRY_HEADER, registry_row("甲一", ID_A)])
+    return root
+
+
+def test_small_files_staged_together_keep_their_own_rows_and_accounts(
+    tmp_path: Path, config: Config
+) -> None:
+    """Small files are normalised and validated in one pass, but each row keeps its file, and
+    each file its own accounting and its own file number in `_seq`."""
+    staged = stage(small_rosters(tmp_path / "input"), config)
+    pension = [f for f in staged.files if f.source == "pension"]
+    assert [(f.rows_read, f.rows_accepted, f.rows_quarantined) for f in pension] == [
+        (2, 2, 0),
+        (2, 1, 1),
+        (3, 3, 0),
+    ]
+    rows = pl.read_parquet(staged.parquet_glob("pension")).sort("_seq")
+    assert (
+        rows.get_column("file").to_list()
+        == ["pension/p0.csv"] * 2 + ["pension/p1.csv"] + ["pension/p2.csv"] * 3
+    )
+    numbers = {f.path.name: n for n, f in enumerate(staged.files, start=1)}
+    file_numbers = rows.select(pl.col("_seq") // (1 << 40)).to_series().to_list()
+    assert file_numbers == [numbers["p0.csv"]] * 2 + [numbers["p1.csv"]] + [numbers["p2.csv"]] * 3
+    assert rows.get_column("_seq").is_unique().all()
+    quarantine = pl.read_parquet(staged.quarantine_path)
+    assert quarantine.select("file", "row").rows() == [("pension/p1.csv", 3)]
+
+
+def test_a_small_file_that_breaks_the_shared_pass_is_set_apart(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If normalising the stacked small files fails, each is staged alone: only the one that
+    fails is reported unreadable, the others are staged as usual."""
+    import pipelines.stage as stage_module
+
+    normalise = stage_module._normalise
+
+    def fails_on_p1(rows: pl.DataFrame, source: str, config: Config, as_of: object) -> pl.DataFrame:
+        if source == "pension" and rows.get_column("name").is_in(["乙一"]).any():
+            raise pl.exceptions.ComputeError("cannot normalise")
+        return normalise(rows, source, config, as_of)
+
+    monkeypatch.setattr(stage_module, "_normalise", fails_on_p1)
+    staged = stage(small_rosters(tmp_path / "input"), config)
+    pension = {f.path.name: f for f in staged.files if f.source == "pension"}
+    assert pension["p1.csv"].error is not None and "cannot normalise" in pension["p1.csv"].error
+    assert pension["p1.csv"].rows_read == 0
+    assert (pension["p0.csv"].rows_accepted, pension["p2.csv"].rows_accepted) == (2, 3)
+    rows = pl.read_parquet(staged.parquet_glob("pension"))
+    assert sorted(rows.get_column("file").unique().to_list()) == [
+        "pension/p0.csv",
+        "pension/p2.csv",
+    ]
