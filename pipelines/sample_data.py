@@ -1429,6 +1429,28 @@ def id_cell(rows: pl.DataFrame) -> list[object]:
     ]
 
 
+def write_county_system_registry(rows: pl.DataFrame, path: Path) -> None:
+    """The registry as the county system exports it (the scale set's 凤凰县 layout): UTF-8 CSV."""
+    rows.select(
+        序号=pl.int_range(1, pl.len() + 1),
+        **{
+            "县(市、区)": "county_text",
+            "乡(镇、街道)": "township_text",
+            "行政村": "village_text",
+        },
+        户编号="household_key",
+        人员姓名="name_written",
+        公民身份号码="id_written",
+        人编号="person_key",
+        性别="sex",
+        出生日期="birth_text",
+        与户主关系="relation",
+        贫困户属性="category_text",
+        脱贫属性="exit_text",
+        是否在校生="student_text",
+    ).write_csv(path)
+
+
 def write_ningxiang_registry(rows: pl.DataFrame, path: Path) -> None:
     table = rows.select(
         户编号="household_key",
@@ -2124,24 +2146,7 @@ def write_scale_registry(rows: pl.DataFrame, out: Path) -> dict[str, int]:
         elif file == F_DIBAO:
             write_dibao(part, path)
         elif file == S_FH_REGISTRY:
-            part.select(
-                序号=pl.int_range(1, pl.len() + 1),
-                **{
-                    "县(市、区)": "county_text",
-                    "乡(镇、街道)": "township_text",
-                    "行政村": "village_text",
-                },
-                户编号="household_key",
-                人员姓名="name_written",
-                公民身份号码="id_written",
-                人编号="person_key",
-                性别="sex",
-                出生日期="birth_text",
-                与户主关系="relation",
-                贫困户属性="category_text",
-                脱贫属性="exit_text",
-                是否在校生="student_text",
-            ).write_csv(path)
+            write_county_system_registry(part, path)
         else:
             part.select(
                 姓名="name_written",

@@ -323,24 +323,7 @@ def write_county_registry(rows: pl.DataFrame, county: County, out: Path) -> str:
     if registry_template(county) == sd.F_NX_REGISTRY:
         sd.write_ningxiang_registry(rows, path)
     else:
-        rows.select(
-            序号=pl.int_range(1, pl.len() + 1),
-            **{
-                "县(市、区)": "county_text",
-                "乡(镇、街道)": "township_text",
-                "行政村": "village_text",
-            },
-            户编号="household_key",
-            人员姓名="name_written",
-            公民身份号码="id_written",
-            人编号="person_key",
-            性别="sex",
-            出生日期="birth_text",
-            与户主关系="relation",
-            贫困户属性="category_text",
-            脱贫属性="exit_text",
-            是否在校生="student_text",
-        ).write_csv(path)
+        sd.write_county_system_registry(rows, path)
     return registry_path(county)
 
 
