@@ -19,6 +19,7 @@ from pipelines.faults import fault_point
 from pipelines.review import record_decisions
 from pipelines.sqlfiles import load_sql
 from pipelines.stage import StagedInputs
+from pipelines.warehouse import run_statement
 
 LEDGER_ALIAS = "ledger"
 
@@ -140,7 +141,10 @@ def commit_run(
         state = {"run_id": run_id, "as_of": run.as_of}
         con.execute(load_sql("ledger_insert_events"), state).fetchall()
         fault_point("before_state_update")
-        con.execute(load_sql("ledger_update_state"), state).fetchall()
+        con.execute(
+            f"create table person_state_next as {load_sql('ledger_next_state')}", state
+        ).fetchall()
+        run_statement(con, "ledger_update_state")
         con.execute(load_sql("ledger_insert_township_counts"), state).fetchall()
         fault_point("before_commit")
         con.execute("commit").fetchall()

@@ -1,78 +1,11 @@
--- Bring person_state in step with this run, after ledger_insert_events has compared the two:
--- everyone in the registry gets this run's state, with the dates of their first 登记 and latest
--- 销号 carried forward; everyone no longer in it keeps their last state, marked removed.
--- Parameters: $run_id, $as_of.
+-- Swap the rows of ledger_next_state (held in person_state_next, inside the commit's
+-- transaction) into person_state. Delete, then insert: DuckDB's INSERT OR REPLACE checks the
+-- primary key row by row, about 20 s for the 135,000 rows of a 1/100 province against under 1 s.
 
-insert or replace into person_state
+delete from person_state
+where (person_key, insurance) in (select person_key, insurance from person_state_next);
 
-with now as (
+insert into person_state
+select * from person_state_next;
 
-    select * from rpt_person_coverage
-
-),
-
-before as (
-
-    select * from person_state
-
-),
-
-present as (
-
-    select
-        now.person_key,
-        now.insurance,
-        now.id_number,
-        now.name,
-        now.sex,
-        now.birth_date,
-        now.age,
-        now.county,
-        now.township,
-        now.village,
-        now.household_key,
-        now.categories,
-        now.poverty_exit,
-        now.status,
-        now.exempt_reason,
-        now.exempt_evidence,
-        now.roster_person_no,
-        now.roster_scheme,
-        now.match_method,
-        now.match_score,
-        now.match_reason,
-        now.flags,
-        now.source_rows,
-        coalesce(
-            before.first_recorded_on, if(now.status = 'unenrolled', $as_of::date, null)
-        ) as first_recorded_on,
-        if(
-            now.status = 'enrolled' and before.removed_on is null
-                and before.status in ('unenrolled', 'review'),
-            $as_of::date,
-            before.crossed_off_on
-        ) as crossed_off_on,
-        null::date as removed_on,
-        $run_id as last_run_id
-
-    from now
-    left join before using (person_key, insurance)
-
-),
-
-removed as (
-
-    select
-        before.* exclude (removed_on, last_run_id),
-        $as_of::date as removed_on,
-        $run_id as last_run_id
-
-    from before
-    anti join now using (person_key, insurance)
-    where before.removed_on is null
-
-)
-
-select * from present
-union all
-select * from removed
+drop table person_state_next;
