@@ -2161,10 +2161,14 @@ def write_scale_registry(rows: pl.DataFrame, out: Path) -> dict[str, int]:
     return counts
 
 
-def scale_roster_codes(seed: int, population: pl.DataFrame) -> pl.DataFrame:
+def scale_roster_codes(
+    seed: int, population: pl.DataFrame, resident_pension: int | None = None
+) -> pl.DataFrame:
     """Every roster record as small codes, in file order (files by name) and numbered.
 
-    Strings are made chunk by chunk later: gathering ten million strings is what is slow.
+    Resident pension records go to the file coded `resident_pension` (the province generator's
+    one file per county), or else to 宁乡's or 凤凰's by where the person lives. Strings are made
+    chunk by chunk later: gathering ten million strings is what is slow.
     """
     rng = stage_rng(seed, "scale_rosters")
     code = ROSTER_FILE_CODE
@@ -2173,9 +2177,12 @@ def scale_roster_codes(seed: int, population: pl.DataFrame) -> pl.DataFrame:
         records = roster_record_codes(rng, population, insurance=name, outsider_rate=rate)
         scheme = records["scheme_code"].to_numpy()
         if name == "pension":
-            in_ningxiang = records["in_ningxiang"].to_numpy()
-            nx_or_fh = np.where(in_ningxiang, code[F_NX_PENSION], code[S_FH_PENSION])
-            file = np.where(scheme != 0, code[S_EMP_PENSION], nx_or_fh)
+            if resident_pension is None:
+                in_ningxiang = records["in_ningxiang"].to_numpy()
+                resident = np.where(in_ningxiang, code[F_NX_PENSION], code[S_FH_PENSION])
+            else:
+                resident = np.full(scheme.size, resident_pension)
+            file = np.where(scheme != 0, code[S_EMP_PENSION], resident)
         else:
             file = np.where(scheme == 0, code[F_RES_MEDICAL], code[F_EMP_MEDICAL])
         parts.append(

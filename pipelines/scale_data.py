@@ -364,37 +364,10 @@ def roster_targets(county: County) -> dict[str, RosterTarget]:
 
 def county_roster_codes(seed: int, county: County, population: pl.DataFrame) -> pl.DataFrame:
     """Every roster record of the county as small codes, routed to template files and numbered
-    within each (as scale_roster_codes; resident pension goes to one file per county)."""
-    rng = sd.stage_rng(seed, "scale_rosters")
+    within each (resident pension goes to one file per county)."""
     code = sd.ROSTER_FILE_CODE
     resident_pension = code[sd.F_NX_PENSION if county.index % 2 == 0 else sd.S_FH_PENSION]
-    parts = []
-    for insurance, (name, rate) in enumerate(
-        zip(sd.INSURANCES, sd.SCALE_OUTSIDER_RATES, strict=True)
-    ):
-        records = sd.roster_record_codes(rng, population, insurance=name, outsider_rate=rate)
-        scheme = records["scheme_code"].to_numpy()
-        if name == "pension":
-            file = np.where(scheme != 0, code[sd.S_EMP_PENSION], resident_pension)
-        else:
-            file = np.where(scheme == 0, code[sd.F_RES_MEDICAL], code[sd.F_EMP_MEDICAL])
-        parts.append(
-            records.select(
-                "pid",
-                "in_ningxiang",
-                "enrolled_on",
-                pl.col("scheme_code").cast(pl.Int8),
-                pl.col("status_code").cast(pl.Int8),
-                insurance=pl.lit(insurance, dtype=pl.UInt8),
-                file_code=pl.Series(file.astype(np.uint8)),
-            )
-        )
-    records = pl.concat(parts)
-    file = records["file_code"].to_numpy()
-    order = np.lexsort((rng.permutation(records.height), file))
-    counts = np.bincount(file, minlength=len(sd.SCALE_ROSTER_FILES))
-    within = np.arange(file.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    return records[order].with_columns(within=pl.Series(within, dtype=pl.UInt32))
+    return sd.scale_roster_codes(seed, population, resident_pension=resident_pension)
 
 
 def place_chunk(
