@@ -138,16 +138,16 @@ def _stage_chunk(
         )
     accepted = _with_seq(_with_files(split.accepted, files, input_dir), chunk_number)
     accepted.drop("_file_number").write_parquet(target, compression="lz4")
-    for counted, frame in (
-        ("rows_accepted", split.accepted),
-        ("rows_quarantined", split.quarantined),
-    ):
-        for file_number, rows in frame.group_by("_file_number").len().iter_rows():
-            report = files[file_number]
-            setattr(report, counted, getattr(report, counted) + rows)
-    for file_number, rows in chunk.group_by("_file_number").len().iter_rows():
-        files[file_number].rows_read += rows
+    read, kept, set_apart = (_rows_per_file(f) for f in (chunk, split.accepted, split.quarantined))
+    for file_number, report in files.items():
+        report.rows_read += read.get(file_number, 0)
+        report.rows_accepted += kept.get(file_number, 0)
+        report.rows_quarantined += set_apart.get(file_number, 0)
     return _with_files(split.quarantined, files, input_dir).drop("_file_number")
+
+
+def _rows_per_file(frame: pl.DataFrame) -> dict[int, int]:
+    return dict(frame.group_by("_file_number").len().iter_rows())
 
 
 @dataclass
