@@ -40,7 +40,11 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.logging.handlers import APILogHandler, PrefectConsoleHandler
 from prefect.runtime import flow_run
 from prefect.schedules import Cron
-from prefect.settings import PREFECT_API_URL, get_current_settings
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    get_current_settings,
+)
 from prefect.states import Failed, State
 from prefect_dask import DaskTaskRunner
 
@@ -380,6 +384,9 @@ def _die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+EMBEDDED_SERVER_START_SECONDS = 180
+
+
 def _embedded_server_command(port: int | None) -> subprocess.Popen[Any]:
     """Prefect 3.9's own command and environment for its temporary server
     (SubprocessASGIServer._run_uvicorn_command), with the parent-death signal added."""
@@ -431,7 +438,11 @@ def _embedded_server_unless_configured() -> Iterator[None]:
 
     log.info("启动 Prefect 运行记录（本机临时服务）……")
     server = EmbeddedServer()
-    server.start()
+    # Prefect waits 20 s by default; a first run on a fresh $PREFECT_HOME creates and migrates its
+    # database first (11–13 s on an idle 2-core machine), and under load that overran the 20 s on
+    # a fresh clone. A configured longer wait still wins.
+    configured = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    server.start(timeout=max(EMBEDDED_SERVER_START_SECONDS, configured))
     # Processes this run starts (Dask's local workers) report their task runs to this server
     # rather than each starting a temporary server of its own.
     os.environ["PREFECT_API_URL"] = server.api_url
