@@ -35,6 +35,23 @@ def materialise(
     con.execute(sql, params or None).fetchall()
 
 
+def define_view(con: duckdb.DuckDBPyConnection, name: str, **params: str | list[str]) -> None:
+    """Run `sql/<name>.sql` as temp view `name`: read where it is used, never stored.
+
+    Views cannot take prepared parameters, so `params` (strings or lists of strings, such as
+    file globs) are written into the SQL as quoted literals."""
+    sql = load_sql(name)
+    for key, value in params.items():
+        sql = sql.replace(f"${key}", _string_literal(value))
+    con.execute(f"create or replace temp view {name} as\n{sql}").fetchall()
+
+
+def _string_literal(value: str | list[str]) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_string_literal(item) for item in value) + "]"
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _from_frame(con: duckdb.DuckDBPyConnection, statement: str, frame: pl.DataFrame) -> None:
     con.register("_incoming_frame", frame)
     try:

@@ -40,27 +40,40 @@ decided as (
 
 ),
 
+-- Reviewers name a pair by the registry person's key and the record's 个人编号: find the few
+-- pairs they are about first, so the candidates need only one join on their own keys.
+reviewed_pairs as (
+
+    select
+        people.identity,
+        review.insurance,
+        records.record_id,
+        review.decision as review_decision,
+        review.reviewer
+
+    from int_review_decisions as review
+    inner join int_registry_people as people on people.person_key = review.person_key
+    inner join stg_roster_records as records
+        on records.roster_person_no = review.roster_person_no
+
+),
+
 reviewed as (
 
     select
         decided.* exclude (method, score, decision, reason),
-        if(review.decision = '确认' and decided.decision = 'review', 'review_confirmed',
+        if(review_decision = '确认' and decided.decision = 'review', 'review_confirmed',
             decided.method) as method,
-        if(review.decision = '确认' and decided.decision = 'review', 1.0, decided.score)
+        if(review_decision = '确认' and decided.decision = 'review', 1.0, decided.score)
             as score,
-        if(review.decision = '确认', 'match', decided.decision) as decision,
-        if(review.decision = '确认' and decided.decision = 'review',
-            decided.reason || '；人工核实确认（核实人 ' || review.reviewer || '）',
+        if(review_decision = '确认', 'match', decided.decision) as decision,
+        if(review_decision = '确认' and decided.decision = 'review',
+            decided.reason || '；人工核实确认（核实人 ' || reviewed_pairs.reviewer || '）',
             decided.reason) as reason,
-        review.decision as review_decision
+        review_decision
 
     from decided
-    inner join int_registry_people as people using (identity)
-    inner join stg_roster_records as records using (record_id)
-    left join int_review_decisions as review
-        on review.person_key = people.person_key
-        and review.insurance = decided.insurance
-        and review.roster_person_no = records.roster_person_no
+    left join reviewed_pairs using (identity, insurance, record_id)
 
 )
 

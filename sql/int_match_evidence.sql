@@ -1,7 +1,7 @@
 -- Everything the scorer needs about one stage's candidate pairs (int_match_stage_pairs): both
 -- name keys, whether birth date, sex and place agree (null where one side does not say), how
 -- crowded the person's block is and whether a damaged ID could as well be a rival's, how common
--- their name is, and who the record's owner is.
+-- their name is (not for the exact-ID routes, see `crowd`), and who the record's owner is.
 
 with pairs as (
 
@@ -90,6 +90,38 @@ rivals as (
 
 ),
 
+-- How crowded the person's block is, whether a damaged ID could as well be a rival's, and how
+-- common the name is. The exact-ID routes (stages 1 and 2, most of all pairs) never use these:
+-- their ID singles the person out, so they skip the joins and leave the figures null.
+crowd as (
+
+    select
+        pairs.identity,
+        pairs.record_id,
+        coalesce(blocks.people_in_block, 1) as people_in_block,
+        coalesce(rivals.rival_ids, 0) as rival_ids,
+        coalesce(frequency.name_frequency, 1) as name_frequency,
+        -- Strangers expected to share the name in the person's birth-day crowd.
+        coalesce(frequency.name_share, 0) * coalesce(births.people_born_that_day, 1)
+            as expected_namesakes
+
+    from pairs
+    inner join people using (identity)
+    left join int_match_blocks as blocks
+        on blocks.name_key = people.name_key
+        and blocks.birth_date = people.birth_date
+        and blocks.place_stem = people.place_stem
+    left join rivals using (identity, record_id)
+    left join int_name_frequency as frequency
+        on frequency.name_key = people.name_key
+    left join int_birth_blocks as births
+        on births.birth_date = people.birth_date
+        and births.sex = people.sex
+        and births.place_stem = people.place_stem
+    where pairs.method not in ('exact_id', 'upgraded_id')
+
+),
+
 evidence as (
 
     select
@@ -112,17 +144,15 @@ evidence as (
                 then coalesce(people.place_stem = records.region_stem, false)
                     or coalesce(people.place_stem = records.id_place_stem, false)
         end as place_agrees,
-        coalesce(blocks.people_in_block, 1) as people_in_block,
-        coalesce(rivals.rival_ids, 0) as rival_ids,
-        coalesce(frequency.name_frequency, 1) as name_frequency,
-        -- Strangers expected to share the name in the person's birth-day crowd.
-        coalesce(frequency.name_share, 0) * coalesce(births.people_born_that_day, 1)
-            as expected_namesakes,
+        crowd.people_in_block,
+        crowd.rival_ids,
+        crowd.name_frequency,
+        crowd.expected_namesakes,
         -- Records of one real person share a trusted ID, the 14 certain characters of a
         -- float-damaged one, or at least the first 17 characters as written.
         coalesce(
             records.id_number,
-            case when records.id_kind = 'precision_lost' then records.prefix14 end,
+            records.prefix14,
             records.first17,
             records.record_id::varchar
         ) as record_owner
@@ -130,17 +160,7 @@ evidence as (
     from pairs
     inner join people using (identity)
     inner join records using (record_id)
-    left join int_match_blocks as blocks
-        on blocks.name_key = people.name_key
-        and blocks.birth_date = people.birth_date
-        and blocks.place_stem = people.place_stem
-    left join rivals using (identity, record_id)
-    left join int_name_frequency as frequency
-        on frequency.name_key = people.name_key
-    left join int_birth_blocks as births
-        on births.birth_date = people.birth_date
-        and births.sex = people.sex
-        and births.place_stem = people.place_stem
+    left join crowd using (identity, record_id)
 
 )
 

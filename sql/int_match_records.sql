@@ -5,9 +5,12 @@ with records as (
 
     select
         *,
-        -- A trusted ID has 18 characters by definition; only damaged ones need the pattern.
-        id_number is not null
-            or coalesce(regexp_full_match(id_clean, '[0-9]{17}[0-9X]'), false) as has_18_characters
+        -- A trusted ID has 18 characters by definition; only damaged ones need the pattern
+        -- (a case, not an or: DuckDB then runs the pattern on those rows alone).
+        case
+            when id_number is not null then true
+            else coalesce(regexp_full_match(id_clean, '[0-9]{17}[0-9X]'), false)
+        end as has_18_characters
 
     from stg_roster_records
 
@@ -42,7 +45,10 @@ prepared as (
         records.status_group,
         records.id_number,
         records.id_kind,
-        left(coalesce(records.id_number, records.id_prefix15), 14) as prefix14,
+        -- The 14 characters a float leaves certain: what ties a float-damaged record to its
+        -- owner's other records (see int_match_evidence).
+        case when records.id_kind = 'precision_lost' then left(records.id_prefix15, 14) end
+            as prefix14,
         -- The first 15 digits as a number: float rounding can carry into them, by at most one.
         try_cast(left(coalesce(records.id_number, records.id_prefix15), 15) as bigint)
             as prefix15_number,
@@ -54,10 +60,11 @@ prepared as (
         case
             when records.id_number is not null then substr(records.id_number, 16, 2)::integer
         end as trusted_tail,
-        -- The first 17 characters as written, for near-miss comparison of damaged numbers.
+        -- The first 17 characters of a damaged number as written, for near-miss comparison (a
+        -- trusted number's are left(id_number, 17): not stored twice for millions of records).
         case
-            when records.has_18_characters
-                then left(coalesce(records.id_number, records.id_clean), 17)
+            when records.id_number is null and records.has_18_characters
+                then left(records.id_clean, 17)
         end as first17,
         -- The first 15 digits as written, trusted or not (see int_match_people).
         case

@@ -6,6 +6,7 @@
 with people as (
 
     select * from int_match_people
+    semi join (select distinct identity from int_match_open_people) as open using (identity)
     where birth_date is not null
 
 ),
@@ -18,29 +19,69 @@ records as (
 
 ),
 
-pairs as (
+-- "No usable ID": one side has not even 15 trustworthy digits. Where both have them, stage 3
+-- already compared them, and digits that disagree mean two different people. Such sides are
+-- few, so each is joined to the whole other side on its own: a join on the birth date alone
+-- between both whole sides would pair everyone born the same day.
+people_without_id as (
+
+    select * from people where prefix15_number is null
+
+),
+
+records_without_id as (
+
+    select * from records where prefix15_number is null
+
+),
+
+same_birth_date as (
 
     select
         people.identity,
+        people.sex as person_sex,
+        people.place_stem,
         records.record_id,
         records.insurance,
+        records.sex as record_sex,
+        records.region_stem,
+        records.id_place_stem
+
+    from people_without_id as people
+    inner join records using (birth_date)
+    union
+    select
+        people.identity,
+        people.sex,
+        people.place_stem,
+        records.record_id,
+        records.insurance,
+        records.sex,
+        records.region_stem,
+        records.id_place_stem
+
+    from people
+    inner join records_without_id as records using (birth_date)
+
+),
+
+pairs as (
+
+    select
+        identity,
+        record_id,
+        insurance,
         'no_usable_id' as method,
         'no_usable_id' as id_evidence,
         false as birth_digits_damaged,
         false as sex_digit_damaged
 
-    from people
-    inner join records
-        on people.birth_date = records.birth_date
-        -- Where one side cannot say (a float-damaged ID loses its sex digit), the pair can
-        -- still be reviewed, but not written off: that needs the sex to agree.
-        and (people.sex = records.sex or people.sex is null or records.sex is null)
-        and people.place_stem in (records.region_stem, records.id_place_stem)
-    semi join int_match_open_people as open
-        on open.identity = people.identity and open.insurance = records.insurance
-    -- "No usable ID": one side has not even 15 trustworthy digits. Where both have them, stage 3
-    -- already compared them, and digits that disagree mean two different people.
-    where people.prefix15_number is null or records.prefix15_number is null
+    from same_birth_date
+    semi join int_match_open_people as open using (identity, insurance)
+    -- Where one side cannot say (a float-damaged ID loses its sex digit), the pair can still be
+    -- reviewed, but not written off: that needs the sex to agree.
+    where (person_sex = record_sex or person_sex is null or record_sex is null)
+        and place_stem in (region_stem, id_place_stem)
 
 )
 

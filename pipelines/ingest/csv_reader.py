@@ -14,6 +14,7 @@ from pipelines.ingest.encoding import as_utf8, detect_encoding, read_head_lines
 from pipelines.ingest.headers import (
     HEADER_SEARCH_ROWS,
     LayoutError,
+    aliases_for,
     find_header_row,
     header_score,
     map_columns,
@@ -30,11 +31,10 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 def _detect_layout(lines: list[str], source: str, config: Config) -> tuple[str, int]:
     """The delimiter and header row index that recognise the most fields."""
+    aliases = aliases_for(source, config)
 
     def best_score(delimiter: str) -> int:
-        return max(
-            (header_score(_split(line, delimiter), source, config) for line in lines), default=0
-        )
+        return max((header_score(_split(line, delimiter), aliases) for line in lines), default=0)
 
     delimiter = max(_DELIMITERS, key=best_score)
     rows = [_split(line, delimiter) for line in lines]

@@ -8,7 +8,7 @@ keeps the traps out: 户主身份证号 contains 身份证号 but is the househo
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pipelines.config import REGISTRY_REQUIRED, ROSTER_REQUIRED, Config
@@ -78,15 +78,15 @@ class ColumnMap:
     unknown_headers: tuple[str, ...]
 
 
-def header_score(cells: Sequence[object], source: str, config: Config) -> int:
-    """How many distinct fields a candidate header row names."""
-    aliases = aliases_for(source, config)
+def header_score(cells: Sequence[object], aliases: Mapping[str, str]) -> int:
+    """How many distinct fields a candidate header row names (`aliases` from aliases_for)."""
     return len({aliases[h] for h in map(normalise_header, cells) if h in aliases})
 
 
 def find_header_row(rows: Sequence[Sequence[object]], source: str, config: Config) -> int:
     """The index of the row that best matches the alias table (title rows above it are normal)."""
-    scores = [header_score(row, source, config) for row in rows[:HEADER_SEARCH_ROWS]]
+    aliases = aliases_for(source, config)
+    scores = [header_score(row, aliases) for row in rows[:HEADER_SEARCH_ROWS]]
     if not scores or max(scores) < MIN_HEADER_SCORE:
         raise LayoutError(
             f"前 {HEADER_SEARCH_ROWS} 行中找不到表头（没有一行包含至少 {MIN_HEADER_SCORE} 个"

@@ -23,7 +23,14 @@ from pipelines.match.scoring import score_pairs
 from pipelines.paths import REFERENCE_DIR
 from pipelines.review import APPLIED_DECISION_SCHEMA
 from pipelines.stage import StagedInputs
-from pipelines.warehouse import append_frame, materialise, query, run_statement, table_from_frame
+from pipelines.warehouse import (
+    append_frame,
+    define_view,
+    materialise,
+    query,
+    run_statement,
+    table_from_frame,
+)
 
 log = get_logger(__name__)
 
@@ -52,7 +59,10 @@ class MatchTimings:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
-    materialise(
+    run_statement(con, "matching_macros")
+    # A view: the matcher reads a few of its columns once (int_match_records), and copying every
+    # staged column of millions of records into a table cost more than the matching stages.
+    define_view(
         con,
         "stg_roster_records",
         roster_glob=[staged.parquet_glob("pension"), staged.parquet_glob("medical")],

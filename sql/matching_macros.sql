@@ -1,0 +1,14 @@
+-- Macros the matching stages share, created on the run's connection when the matcher prepares
+-- (pipelines/match/__init__.py).
+
+-- Stage 4 cuts the first 17 digits of an ID (as a number: they fit a bigint, and numbers are
+-- cheaper than strings to compute and join for millions of records) into four segments:
+-- address (6) | year and month (6) | day (2) | sequence (3). Each key leaves one segment out.
+create or replace temp macro without_address(digits) as digits % 100000000000;
+
+create or replace temp macro without_month(digits)
+as digits // 100000000000 * 100000 + digits % 100000;
+
+create or replace temp macro without_day(digits) as digits // 100000 * 1000 + digits % 1000;
+
+create or replace temp macro without_sequence(digits) as digits // 1000;
