@@ -96,6 +96,11 @@ def latest_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return con.execute("select max(as_of) from runs where outcome = 'committed'").fetchall()[0][0]
 
 
+def _holds_state(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether person_state has rows yet (after a first night it always has)."""
+    return bool(con.execute("select exists (select 1 from person_state)").fetchall()[0][0])
+
+
 def commit_run(
     con: duckdb.DuckDBPyConnection,
     run: RunInfo,
@@ -142,8 +147,10 @@ def commit_run(
         con.execute(load_sql("ledger_insert_events"), state).fetchall()
         fault_point("before_state_update")
         con.execute(
-            f"create table person_state_next as {load_sql('ledger_next_state')}", state
+            f"create temp table person_state_next as {load_sql('ledger_next_state')}", state
         ).fetchall()
+        if _holds_state(con):
+            run_statement(con, "ledger_keep_changed_state")
         run_statement(con, "ledger_update_state")
         con.execute(load_sql("ledger_insert_township_counts"), state).fetchall()
         fault_point("before_commit")

@@ -8,13 +8,17 @@
 --
 -- Names are not part of the join: a homophone or a lost character on top of a damaged ID must
 -- still be found, and the scorer judges the names. Two trusted IDs that differ are two people,
--- so one side of every pair is damaged.
+-- so one side of every pair has a typo (a bad check character, or digits that make no valid
+-- number). A float-damaged number's digits past the 15th are noise: stage 3 compares what
+-- survives with trusted numbers and other floats, and a near miss on the noise would only find
+-- strangers (at 1M people, all 6 such automatic matches were), so here a float is compared only
+-- with a number that has a typo, both sides damaged.
 
 with people as (
 
     select
         identity,
-        id_number is null as damaged,
+        id_number is null and id_kind <> 'precision_lost' as has_typo,
         first17,
         first17::bigint as digits,
         -- The number with the digits at one segment boundary swapped (6|7, 12|13, 14|15).
@@ -36,7 +40,7 @@ records as (
     select
         record_id,
         insurance,
-        id_number is null as damaged,
+        id_number is null and id_kind <> 'precision_lost' as has_typo,
         coalesce(first17, left(id_number, 17))::bigint as digits
 
     from int_match_records
@@ -50,34 +54,34 @@ segment_matches as (
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p
     inner join records as r on without_address(r.digits) = without_address(p.digits)
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
     union
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p
     inner join records as r on without_month(r.digits) = without_month(p.digits)
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
     union
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p
     inner join records as r on without_day(r.digits) = without_day(p.digits)
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
     union
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p
     inner join records as r on without_sequence(r.digits) = without_sequence(p.digits)
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
     union
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p inner join records as r on r.digits = p.swapped_address_month
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
     union
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p inner join records as r on r.digits = p.swapped_month_day
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
     union
     select p.identity, r.record_id, r.insurance, r.digits
     from people as p inner join records as r on r.digits = p.swapped_day_sequence
-    where p.damaged or r.damaged
+    where p.has_typo or r.has_typo
 
 ),
 

@@ -9,9 +9,12 @@ with now as (
 
 ),
 
+-- What present rows carry forward from the ledger: a few columns, so the whole state (with its
+-- lists) is read only for the people who left, below.
 before as (
 
-    select * from person_state
+    select person_key, insurance, status, first_recorded_on, crossed_off_on, removed_on
+    from person_state
 
 ),
 
@@ -65,7 +68,7 @@ removed as (
         $as_of::date as removed_on,
         $run_id as last_run_id
 
-    from before
+    from person_state as before
     anti join now using (person_key, insurance)
     where before.removed_on is null
 

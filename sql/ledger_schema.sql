@@ -108,7 +108,7 @@ create table if not exists person_state (
     first_recorded_on date,            -- the first 登记: first found unenrolled
     crossed_off_on date,               -- the latest 销号
     removed_on date,                   -- left the registry (移出); null while in it
-    last_run_id integer not null,
+    last_run_id integer not null,      -- the run that last changed this row
     primary key (person_key, insurance)
 );
 

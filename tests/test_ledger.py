@@ -138,6 +138,23 @@ def test_a_night_with_nothing_new_adds_no_events(three_nights: Path) -> None:
     assert ledger(three_nights, "select count(*) from runs").item() == 3
 
 
+def test_a_night_rewrites_only_the_rows_that_changed(three_nights: Path) -> None:
+    last_changed = ledger(
+        three_nights, "select name, insurance, last_run_id from person_state"
+    ).iter_rows()
+    # Night 2 enrols 甲, terminates 乙's record and removes 丙; night 3 changes nothing.
+    assert {(name, insurance): run for name, insurance, run in last_changed} == {
+        ("甲", "pension"): 2,
+        ("乙", "pension"): 2,
+        ("丙", "pension"): 2,
+        ("丙", "medical"): 2,
+        ("甲", "medical"): 1,
+        ("乙", "medical"): 1,
+        ("丁", "pension"): 1,
+        ("丁", "medical"): 1,
+    }
+
+
 def test_person_coverage_carries_the_dates_and_leaves_out_who_left(three_nights: Path) -> None:
     coverage = ledger(
         three_nights,
