@@ -61,9 +61,10 @@ pairs as (
         records.insurance,
         'id_prefix' as method,
         case when difference = 0 then 'prefix15' else 'prefix15_rounded' end as id_evidence,
-        -- A carry can reach the birth date's last digit; a date that differs by it is no
-        -- evidence against the pair.
-        difference <> 0 as birth_digits_damaged,
+        -- A carry reaches the birth date's last digit only from a sequence of 950 or more, which
+        -- few people have: a pair whose birth dates differ is far likelier two people born a day
+        -- apart (at 1M people all three such automatic matches were), so the dates still count.
+        false as birth_digits_damaged,
         false as sex_digit_damaged
 
     from within_one
