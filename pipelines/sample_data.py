@@ -2465,6 +2465,22 @@ class ChunkWriter:
             writer.close()
 
 
+def coverage_truth_records(chunk: pl.DataFrame) -> pl.DataFrame:
+    """What coverage_truth needs of a chunk of roster records: registry people's own records and
+    the decoys built for them, in the columns it reads (a chunk at a time: bounded memory)."""
+    return chunk.filter(
+        pl.col("person_uid").is_not_null() | pl.col("decoy_for").is_not_null()
+    ).select(
+        "person_uid",
+        "decoy_for",
+        "insurance",
+        "roster_person_no",
+        "status",
+        "expected_quarantine",
+        "hard_case",
+    )
+
+
 def coverage_truth(persons: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """One row per registry person per insurance: their own records and the traps near them."""
     usable = pl.col("expected_quarantine").is_null()
@@ -2565,19 +2581,7 @@ def generate_scale(
         writer.write(
             "truth/roster_rows.parquet", chunk.select(SCALE_ROSTER_TRUTH_COLUMNS), "parquet"
         )
-        kept.append(
-            chunk.filter(
-                pl.col("person_uid").is_not_null() | pl.col("decoy_for").is_not_null()
-            ).select(
-                "person_uid",
-                "decoy_for",
-                "insurance",
-                "roster_person_no",
-                "status",
-                "expected_quarantine",
-                "hard_case",
-            )
-        )
+        kept.append(coverage_truth_records(chunk))
         progress(f"wrote roster chunk {index + 1}/{n_chunks} ({chunk.height} rows)")
     writer.close()
     counts["truth/roster_rows.parquet"] = codes.height

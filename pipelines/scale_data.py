@@ -425,19 +425,7 @@ def write_county_rosters(
         province_writer.write(
             "truth/roster_rows.parquet", chunk.select(sd.SCALE_ROSTER_TRUTH_COLUMNS), "parquet"
         )
-        kept.append(
-            chunk.filter(
-                pl.col("person_uid").is_not_null() | pl.col("decoy_for").is_not_null()
-            ).select(
-                "person_uid",
-                "decoy_for",
-                "insurance",
-                "roster_person_no",
-                "status",
-                "expected_quarantine",
-                "hard_case",
-            )
-        )
+        kept.append(sd.coverage_truth_records(chunk))
     # `within` counts the whole county, so a shared file's offset moves once per county.
     for path, rows in counts.items():
         offsets[path] = offsets.get(path, 0) + rows
