@@ -1,10 +1,10 @@
 -- Stage 4: a near-miss ID on one side: a wrong check character, one mistyped digit, or two
 -- adjacent digits swapped. Cut the first 17 digits into four segments: address (6), year+month
 -- (6), day (2), sequence (3). A typo, or a swap inside a segment, spoils one segment, so the pair
--- shares the other three: four keys, each leaving one segment out (sql/matching_macros.sql). A swap across a segment
--- boundary is undone instead: the person's number with the two digits at one of the three
--- boundaries swapped is the record's number exactly. Every join is an equality on 11 or more
--- digits, never everyone against everyone.
+-- shares the other three: four keys, each leaving one segment out (sql/matching_macros.sql). A
+-- swap across a segment boundary is undone instead: the person's number with the two digits at
+-- one of the three boundaries swapped is the record's number exactly. Every join is an equality
+-- on 11 or more digits, never everyone against everyone.
 --
 -- Names are not part of the join: a homophone or a lost character on top of a damaged ID must
 -- still be found, and the scorer judges the names. Two trusted IDs that differ are two people,
