@@ -735,11 +735,43 @@ def birth_text(fmt: str = "%Y-%m-%d") -> pl.Expr:
     return pl.col("birth_date").dt.strftime(fmt)
 
 
-def ningxiang_registry_rows(rng: np.random.Generator, registry: pl.DataFrame) -> pl.DataFrame:
-    people = registry.filter(pl.col("is_poor"), pl.col("county_code") == NINGXIANG)
+def system_registry_rows(
+    people: pl.DataFrame, registry: pl.DataFrame, file: str, category_text: pl.Expr
+) -> pl.DataFrame:
+    """`people` (with student_text) as a county's 建档立卡 system exports them: by township,
+    village and household, each row with the household head's name and ID (heads are looked up
+    in the whole `registry`)."""
     heads = registry.filter(pl.col("role") == ROLE_HEAD).select(
         "household_idx", head_name="name", head_id="id"
     )
+    return (
+        people.join(heads, on="household_idx", how="left", maintain_order="left")
+        .sort("township_code", "village_code", "household_no", "rank")
+        .select(
+            "pid",
+            file=pl.lit(file),
+            sheet=pl.lit(None, dtype=pl.String),
+            person_key="person_key",
+            household_key="household_no",
+            sex="sex",
+            birth_text=birth_text(),
+            county_text="county_name",
+            township_text="township_name",
+            village_text="village_name",
+            region_code="village_code",
+            category_text=category_text,
+            exit_text="poverty_exit",
+            student_text="student_text",
+            state_text="person_state",
+            relation="relation",
+            head_name="head_name",
+            head_id="head_id",
+        )
+    )
+
+
+def ningxiang_registry_rows(rng: np.random.Generator, registry: pl.DataFrame) -> pl.DataFrame:
+    people = registry.filter(pl.col("is_poor"), pl.col("county_code") == NINGXIANG)
     n = people.height
     # Some officers list the other programmes in the same cell, separated by 、
     joins_others = rng.random(n) < 0.5
@@ -752,30 +784,11 @@ def ningxiang_registry_rows(rng: np.random.Generator, registry: pl.DataFrame) ->
         .then(pl.lit("、" + CAT_TEKUN))
         .otherwise(pl.lit("")),
     )
-    return (
-        people.with_columns(_join=pl.Series(joins_others), student_text=school_text(rng, people))
-        .join(heads, on="household_idx", how="left", maintain_order="left")
-        .sort("township_code", "village_code", "household_no", "rank")
-        .select(
-            "pid",
-            file=pl.lit(F_NX_REGISTRY),
-            sheet=pl.lit(None, dtype=pl.String),
-            person_key="person_key",
-            household_key="household_no",
-            sex="sex",
-            birth_text=birth_text(),
-            county_text="county_name",
-            township_text="township_name",
-            village_text="village_name",
-            region_code="village_code",
-            category_text=category,
-            exit_text="poverty_exit",
-            student_text="student_text",
-            state_text="person_state",
-            relation="relation",
-            head_name="head_name",
-            head_id="head_id",
-        )
+    return system_registry_rows(
+        people.with_columns(_join=pl.Series(joins_others), student_text=school_text(rng, people)),
+        registry,
+        F_NX_REGISTRY,
+        category,
     )
 
 

@@ -281,36 +281,13 @@ def county_registry_rows(seed: int, county: County, population: pl.DataFrame) ->
     """One row per registry person (every list they are on in one cell), damaged, numbered."""
     rng = sd.stage_rng(seed, "province_registry_rows")
     registry = population.filter(pl.col("is_registry"))
-    heads = registry.filter(pl.col("role") == sd.ROLE_HEAD).select(
-        "household_idx", head_name="name", head_id="id"
-    )
     template = registry_template(county)
-    rows = (
-        registry.with_columns(student_text=sd.school_text(rng, registry))
-        .join(heads, on="household_idx", how="left", maintain_order="left")
-        .sort("township_code", "village_code", "household_no", "rank")
-        .select(
-            "pid",
-            file=pl.lit(template),
-            sheet=pl.lit(None, dtype=pl.String),
-            person_key="person_key",
-            household_key="household_no",
-            sex="sex",
-            birth_text=sd.birth_text(),
-            county_text="county_name",
-            township_text="township_name",
-            village_text="village_name",
-            region_code="village_code",
-            category_text=pl.col("categories").list.join("、"),
-            exit_text="poverty_exit",
-            student_text="student_text",
-            state_text="person_state",
-            relation="relation",
-            head_name="head_name",
-            head_id="head_id",
-        )
-        .with_columns(order_key=pl.int_range(0, pl.len()))
-    )
+    rows = sd.system_registry_rows(
+        registry.with_columns(student_text=sd.school_text(rng, registry)),
+        registry,
+        template,
+        pl.col("categories").list.join("、"),
+    ).with_columns(order_key=pl.int_range(0, pl.len()))
     rows = sd.apply_damage(
         seed, sd.attach_truth_columns(rows, population), stage="province_registry_damage"
     )
