@@ -116,7 +116,7 @@ bench: install
 ## 全省规模基准 Province-scale benchmark: the real nightly flow on a generated province (SCALE=0.01|0.1|1)
 .PHONY: bench-scale
 bench-scale: install
-	$(RUN) python -m pipelines.bench --part scale --scale $(or $(SCALE),0.01)
+	$(RUN) python -m pipelines.bench --part scale --scale $(or $(SCALE),0.01) $(BENCH_ARGS)
 
 ## 清理生成的文件 Remove generated reports, the sample ledger and work files
 .PHONY: clean

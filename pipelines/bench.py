@@ -7,9 +7,13 @@ Two parts, each measured in a fresh child process so its peak memory (ru_maxrss)
 2. matching at 10,000 and 100,000 registry people with rosters about 14 times larger, scored
    against the generator's ground truth, beside the exact-ID join an officer's VLOOKUP gives
    (targets: recall >= 99.9 %, no false write-offs, review <= 0.5 %, matching < 5 s at 100,000).
+   Each size runs twice: with names as common as in life (the targets apply), and with the
+   sample's few common names, where every name is as common as 张伟 (a stress test for the
+   namesake guards, reported beside it).
 
     python -m pipelines.bench                         # both parts, default sizes
     python -m pipelines.bench --part matching --people 10000,100000,1000000
+    python -m pipelines.bench --part matching --people 100000 --names realistic
     python -m pipelines.bench --part ingest --rows 200000
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -32,6 +37,10 @@ from pathlib import Path
 from pipelines.paths import INTERIM_DIR, PROJECT_ROOT
 
 BENCH_DIR = INTERIM_DIR / "bench"
+NAME_MODEL_LABELS = {
+    "realistic": "姓名分布接近实际 realistic names",
+    "crowded": "常见姓名集中 crowded names, stress test",
+}
 INGEST_CASES = {
     # label: (source folder, file name)
     "roster CSV (GB18030)": ("pension", "bench_roster.csv"),
@@ -166,20 +175,32 @@ def _print_timings(result: dict) -> None:
             print(f"  {label:<28}{seconds[key]:>8.2f} s")
 
 
-def bench_matching(sizes: list[int], roster_ratio: int) -> None:
-    for people in sizes:
-        out = BENCH_DIR / f"scale-{people}-x{roster_ratio}"
-        _generate(out, ["--scale", "--people", str(people), "--roster-ratio", str(roster_ratio)])
+def bench_matching(sizes: list[int], roster_ratio: int, name_models: list[str]) -> None:
+    for names, people in itertools.product(name_models, sizes):
+        out = BENCH_DIR / f"scale-{people}-x{roster_ratio}-{names}"
+        _generate(
+            out,
+            [
+                "--scale",
+                "--people",
+                str(people),
+                "--roster-ratio",
+                str(roster_ratio),
+                "--names",
+                names,
+            ],
+        )
         result = _child("--measure-matching", str(out))
         print(
-            f"\n== 比对 matching: {result['registry_people']:,} registry people, "
-            f"{result['roster_records']:,} roster records, peak {result['peak_mib']:,.0f} MiB =="
+            f"\n== 比对 matching ({NAME_MODEL_LABELS[names]}): {result['registry_people']:,} "
+            f"registry people, {result['roster_records']:,} roster records, "
+            f"peak {result['peak_mib']:,.0f} MiB =="
         )
         _print_timings(result)
         print()
         _print_quality(result)
     print(
-        "\ntargets: recall >= 99.9 %, false write-offs 0, review <= 0.5 %, "
+        "\ntargets (realistic names): recall >= 99.9 %, false write-offs 0, review <= 0.5 %, "
         "all matching stages < 5 s at 100,000 people"
     )
 
@@ -209,7 +230,7 @@ def _measure_reports(input_dir: Path) -> dict:
 
 
 def bench_reports(people: int) -> None:
-    out = BENCH_DIR / f"scale-{people}-x4"
+    out = BENCH_DIR / f"scale-{people}-x4-realistic"
     _generate(out, ["--scale", "--people", str(people), "--roster-ratio", "4"])
     figures = _child("--measure-reports", str(out))
     seconds = figures["seconds"]
@@ -232,14 +253,24 @@ SECOND_NIGHT_CHANGE = 0.01
 RSS_SAMPLE_SECONDS = 0.05
 
 
-def _generate_province(out: Path, scale: float) -> None:
+def _generate_province(out: Path, scale: float, names: str) -> None:
     """Generate the province set once; the marker says it is complete."""
     marker = out / ".complete"
     if marker.exists():
         return
     print(f"生成全省基准数据 generating {out.name} …", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "pipelines.scale_data", "--out", str(out), "--scale", str(scale)],
+        [
+            sys.executable,
+            "-m",
+            "pipelines.scale_data",
+            "--out",
+            str(out),
+            "--scale",
+            str(scale),
+            "--names",
+            names,
+        ],
         check=True,
     )
     marker.touch()
@@ -458,9 +489,9 @@ def scale_table(scale: float, figures: dict, night: str) -> list[str]:
     return lines
 
 
-def bench_scale(scale: float, nights: int) -> None:
-    out = BENCH_DIR / f"province-{scale:g}"
-    _generate_province(out, scale)
+def bench_scale(scale: float, nights: int, names: str) -> None:
+    out = BENCH_DIR / f"province-{scale:g}-{names}"
+    _generate_province(out, scale, names)
     figures = _child("--measure-scale", str(out), "--nights", str(nights))
     figures |= {
         "scale": scale,
@@ -470,7 +501,7 @@ def bench_scale(scale: float, nights: int) -> None:
     run = figures["first_night"]
     lines = [
         f"# Province at scale {scale:g}: {run['people']:,} registry people, "
-        f"{run['rows_read']:,} input rows in {run['files']} files",
+        f"{run['rows_read']:,} input rows in {run['files']} files ({NAME_MODEL_LABELS[names]})",
         "",
         f"Measured {figures['measured']} on {figures['machine']}; peak RSS of the whole "
         f"benchmark process {figures['peak_mib']:,.0f} MiB.",
@@ -482,7 +513,7 @@ def bench_scale(scale: float, nights: int) -> None:
     print("\n" + "\n".join(lines))
     SCALE_REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     # Not Path.with_suffix: "scale-0.01" would lose its ".01".
-    stem = f"scale-{scale:g}"
+    stem = f"scale-{scale:g}" + ("" if names == "realistic" else f"-{names}")
     (SCALE_REPORTS_DIR / f"{stem}.json").write_text(
         json.dumps(figures, indent=2, default=str) + "\n"
     )
@@ -515,6 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         help="registry sizes for the matching part, comma-separated",
     )
     parser.add_argument("--roster-ratio", type=int, default=14, help="roster rows per person")
+    parser.add_argument(
+        "--names",
+        default="realistic,crowded",
+        help="name models for the matching part, comma-separated; the first alone for --part "
+        "scale (realistic: names as common as in life; crowded: the stress test)",
+    )
     parser.add_argument("--measure-ingest", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument(
         "--report-people", type=int, default=50_000, help="registry size for the reports part"
@@ -544,12 +581,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_measure_scale(Path(args.measure_scale), args.nights), default=str))
         return 0
     if args.part == "scale":
-        bench_scale(args.scale, args.nights)
+        bench_scale(args.scale, args.nights, args.names.split(",")[0])
         return 0
     if args.part in ("all", "ingest"):
         bench_ingest(args.rows, args.xlsx_rows)
     if args.part in ("all", "matching"):
-        bench_matching([int(n) for n in args.people.split(",")], args.roster_ratio)
+        bench_matching(
+            [int(n) for n in args.people.split(",")], args.roster_ratio, args.names.split(",")
+        )
     if args.part in ("all", "reports"):
         bench_reports(args.report_people)
     return 0

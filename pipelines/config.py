@@ -143,6 +143,7 @@ class Matching(_Strict):
     common_name_penalty: float = Field(ge=0, lt=1)
     common_name_penalty_with_id: float = Field(ge=0, lt=1)
     no_id_max_expected_namesakes: float = Field(ge=0)
+    damaged_id_max_expected_namesakes: float = Field(ge=0)
     birth_disagrees: float = Field(ge=0, le=1)
     sex_disagrees: float = Field(ge=0, le=1)
     place_disagrees: float = Field(ge=0, le=1)

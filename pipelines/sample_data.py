@@ -7,6 +7,7 @@ Writing xlsx still walks rows because openpyxl has no columnar API.
     python -m pipelines.sample_data --out DIR [--people N] [--seed S]
     python -m pipelines.sample_data --out DIR --bench [--rows N] [--xlsx-rows N] [--seed S]
     python -m pipelines.sample_data --out DIR --scale --people N [--roster-ratio R] [--seed S]
+                                    [--names realistic|crowded]
 
 The sample mode writes DIR/{registry,pension,medical}/ as the data contract describes, plus
 DIR/truth/ (persons, registry_rows, roster_rows) which ingestion must never read. Every damaged
@@ -17,8 +18,10 @@ row is labelled in the truth, with the row number a data officer sees in the fil
 The same population, list membership, damage model, quarantine rows and truth as the sample,
 but only fast formats and rosters of about R x N rows in all (default R = 14; about 45% pension,
 55% medical); most roster rows are outsiders, people not in the registry, with valid and
-distinct IDs. 100k people take about 15 s, 1M about 2 min and under 6 GB. Files (CSV rows start
-on line 2, under the header; the row number in the truth counts the same way for Parquet):
+distinct IDs. 100k people take about 15 s, 1M about 2 min and under 6 GB. Names follow the
+realistic model unless --names crowded asks for the sample's few common names (NAME_MODELS).
+Files (CSV rows start on line 2, under the header; the row number in the truth counts the same
+way for Parquet):
 
     registry/建档立卡_宁乡市.csv           GB18030, CRLF (GBK characters only), as in the sample
     registry/建档立卡_凤凰县.csv           UTF-8 (the sample's workbook, flat)
@@ -67,6 +70,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import itertools
 import re
 import sys
@@ -83,6 +87,7 @@ import polars.selectors as cs
 import pyarrow.parquet as pq
 from opencc import OpenCC
 from openpyxl import Workbook
+from pypinyin import lazy_pinyin
 
 from pipelines.normalise.ids import CHECK_CHARACTERS, check_character
 
@@ -187,7 +192,8 @@ FENGHUANG_SURNAMES = weighted(
     "廖1 姚1 曾0.8 单0.1 解0.1 仇0.1"
 )
 HETERONYM_SURNAMES = ("曾", "单", "解", "仇")
-# Deliberately small pools of common given names so that (name, birth date, county) collide.
+# Common given names: the crowded model's only pools (deliberately small, so that (name, birth
+# date, county) collide) and the realistic model's commonest names.
 MALE_GIVEN = words(
     "建国 建华 建军 国强 国华 志强 志明 志勇 德明 德华 永红 卫东 红军 海军 明 伟 军 勇 强 刚 平 "
     "辉 斌 波 涛 杰 磊 超 鹏 浩 宇 俊 文 华 林 峰 亮 小兵 小军 小龙 长青 金龙 春生 冬生 桂生 新民 "
@@ -197,6 +203,32 @@ FEMALE_GIVEN = words(
     "芳 秀英 桂英 秀兰 桂兰 玉兰 玉梅 丽 敏 静 红 艳 娟 霞 燕 玲 萍 梅 莉 兰 凤 英 翠 春花 桂花 "
     "秋菊 冬梅 小红 小燕 丽娟 丽华 红梅 海燕 美玲 玉凤 金凤 淑珍 素珍 秀珍 雪梅 晓燕 欣怡 梓涵 "
     "诗涵 雨欣 子涵 佳怡 思琪 婷 慧 琴 娜 菊香 满英 凤英 春兰"
+)
+# The realistic name model (--names realistic, the matcher benchmark's default): a quarter of
+# people carry one of the common given names above, each then about as frequent as in the 2019
+# national name report (王 + a common name ≈ 0.03% of people; 张伟 is 0.02% in China); the rest
+# get a given name of one or two characters drawn from these pools with Zipf weights (s = 0.5,
+# first = commonest). The commonest full name is then ≈ 0.06% of people, and half the names of
+# 200,000 people are held by one of them. The crowded model (--names crowded, the committed
+# sample) uses only the common names: every name is then about as common as the commonest in
+# China, a stress test for the namesake guards.
+NAME_MODELS = ("realistic", "crowded")
+COMMON_GIVEN_SHARE = 0.25
+SINGLE_CHARACTER_GIVEN_SHARE = 0.2
+GIVEN_CHARACTER_ZIPF = 0.5
+MALE_GIVEN_CHARACTERS = words(
+    "伟 强 军 明 平 华 建 国 志 勇 杰 涛 斌 超 波 辉 刚 磊 鹏 浩 宇 俊 文 林 峰 亮 兵 龙 生 民 东 "
+    "海 春 成 德 新 永 光 荣 兴 发 福 贵 祥 安 全 忠 义 金 山 清 松 江 河 云 飞 鑫 毅 立 凯 健 彬 "
+    "振 宏 洪 家 庆 长 顺 泽 坤 晨 阳 旭 昊 然 睿 博 思 铭 轩 豪 航 子 天 正 仁 利 友 喜 旺 财 宝 "
+    "才 中 红 卫 先 学 胜 力 武 耀 锋 继 承 和 远 少 秋 冬 水 根 石 树 元 洋 虎 彪 雄 善 良 智 恒 "
+    "毛 吉 玉 奇 锦 煌 培 益 双 满 保 定 合 茂 桥 湘 楚 衡 岳 韶 朝 晖 跃 腾 达 帆 逸 哲"
+)
+FEMALE_GIVEN_CHARACTERS = words(
+    "芳 英 秀 兰 桂 玉 梅 丽 敏 静 红 艳 娟 霞 燕 玲 萍 莉 凤 翠 花 菊 珍 琴 婷 慧 娜 欣 怡 涵 "
+    "雪 晓 佳 琳 颖 倩 洁 媛 春 月 香 云 淑 美 雅 蓉 荣 君 妹 娥 莲 菲 萱 悦 彤 瑶 璐 露 岚 琼 爱 "
+    "宁 莹 晶 珊 姗 妍 嘉 馨 蕾 薇 菁 素 贞 巧 彩 银 金 满 小 冬 秋 海 思 诗 梓 雨 语 可 心 紫 若 "
+    "依 梦 曼 青 清 华 平 群 芬 芝 茹 荷 黛 丹 惠 婉 娇 容 霜 宜 冰 文 双 艺 好 喜 乐 安 庆 湘 "
+    "琪 瑜 璇 蓓 茜 楠 亚 娅 姣 妮 琦 环 凌 玫 珠"
 )
 # Transliterated names written with a middle dot (people who married or moved into 凤凰县).
 MINORITY_MALE = ("买买提·吐尔逊", "扎西·多吉", "阿卜杜·热合曼", "阿斯哈尔·努尔", "巴特尔·朝鲁")
@@ -455,8 +487,12 @@ def draw_birth_dates(rng: np.random.Generator, age_target: np.ndarray) -> np.nda
     return np.datetime64(EXTRACT_DATE, "D") - days_back.astype("timedelta64[D]")
 
 
-def draw_names(rng: np.random.Generator, people: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Surname and given name by county (surname pools differ) and sex."""
+def draw_names(
+    rng: np.random.Generator, people: pl.DataFrame, model: str = "crowded"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Surname and given name by county (surname pools differ) and sex; see NAME_MODELS."""
+    if model not in NAME_MODELS:
+        raise ValueError(f"unknown name model {model!r}; expected one of {NAME_MODELS}")
     n = people.height
     in_ningxiang = people["county_code"].to_numpy() == NINGXIANG
     surnames = []
@@ -464,12 +500,26 @@ def draw_names(rng: np.random.Generator, people: pl.DataFrame) -> tuple[np.ndarr
         weights = np.array(list(pool.values()))
         surnames.append(rng.choice(list(pool), size=n, p=weights / weights.sum()))
     surname = np.where(in_ningxiang, surnames[0], surnames[1])
-    given = np.where(
-        people["male"].to_numpy(),
-        rng.choice(MALE_GIVEN, size=n),
-        rng.choice(FEMALE_GIVEN, size=n),
-    )
+    male = people["male"].to_numpy()
+    given = np.where(male, rng.choice(MALE_GIVEN, size=n), rng.choice(FEMALE_GIVEN, size=n))
+    if model == "realistic":
+        composed = np.where(
+            male,
+            compose_given_names(rng, n, MALE_GIVEN_CHARACTERS),
+            compose_given_names(rng, n, FEMALE_GIVEN_CHARACTERS),
+        )
+        given = np.where(rng.random(n) < COMMON_GIVEN_SHARE, given, composed)
     return surname.astype(object), given.astype(object)
+
+
+def compose_given_names(
+    rng: np.random.Generator, n: int, characters: tuple[str, ...]
+) -> np.ndarray:
+    """n given names of one or two characters, each character drawn with a Zipf weight."""
+    weights = 1 / np.arange(1, len(characters) + 1) ** GIVEN_CHARACTER_ZIPF
+    pool = np.array(characters, dtype=object)
+    first, second = (rng.choice(pool, size=n, p=weights / weights.sum()) for _ in range(2))
+    return np.where(rng.random(n) < SINGLE_CHARACTER_GIVEN_SHARE, first, first + second)
 
 
 def inherit_head_surname(people: pl.DataFrame, surname: np.ndarray) -> np.ndarray:
@@ -661,7 +711,11 @@ def number_households(registry: pl.DataFrame) -> pl.DataFrame:
 
 
 def build_population(
-    seed: int, n_registry: int, n_outsiders: int, villages: pl.DataFrame
+    seed: int,
+    n_registry: int,
+    n_outsiders: int,
+    villages: pl.DataFrame,
+    names: str = "crowded",
 ) -> pl.DataFrame:
     """Registry people (rows 0..n_registry-1) and outsiders, with true names, births and IDs."""
     rng = stage_rng(seed, "population")
@@ -672,7 +726,7 @@ def build_population(
         birth_date=pl.Series(draw_birth_dates(rng, population["age_target"].to_numpy()))
     )
     names_rng = stage_rng(seed, "names")
-    surname, given = draw_names(names_rng, population)
+    surname, given = draw_names(names_rng, population, names)
     surname[:n_registry] = inherit_head_surname(population[:n_registry], surname[:n_registry])
     name = surname + given
     force_rare_names(names_rng, population[:n_registry], name[:n_registry], given[:n_registry])
@@ -1182,9 +1236,40 @@ ID_MATRIX_CASES = {
 def traditional_map() -> dict[str, str]:
     """Character-level 简→繁 for the name pools (whole-name conversion is not needed)."""
     converter = OpenCC("s2t")
-    pools = [*NINGXIANG_SURNAMES, *FENGHUANG_SURNAMES, *MALE_GIVEN, *FEMALE_GIVEN]
+    pools = [
+        *NINGXIANG_SURNAMES,
+        *FENGHUANG_SURNAMES,
+        *MALE_GIVEN,
+        *FEMALE_GIVEN,
+        *MALE_GIVEN_CHARACTERS,
+        *FEMALE_GIVEN_CHARACTERS,
+    ]
     chars = sorted({c for name in pools for c in name})
     return {c: t for c in chars if (t := converter.convert(c)) != c}
+
+
+@functools.cache
+def homophones() -> dict[str, str]:
+    """HOMOPHONES, plus a same-sounding character for the composed names' characters.
+
+    A pinyin input method offers every character of a reading side by side, so a clerk's slip
+    lands on one of them: each pool character is paired with the next one of the same toneless
+    reading. The crowded names' last characters keep exactly the pairs they had (or none), so
+    that model's output does not change.
+    """
+    pool = list(dict.fromkeys(MALE_GIVEN_CHARACTERS + FEMALE_GIVEN_CHARACTERS))
+    by_reading: dict[str, list[str]] = {}
+    for character, reading in zip(pool, lazy_pinyin(pool), strict=True):
+        by_reading.setdefault(reading, []).append(character)
+    crowded_last = {name[-1] for name in MALE_GIVEN + FEMALE_GIVEN}
+    derived = {
+        character: same[(same.index(character) + 1) % len(same)]
+        for same in by_reading.values()
+        if len(same) > 1
+        for character in same
+        if character not in HOMOPHONES and character not in crowded_last
+    }
+    return HOMOPHONES | derived
 
 
 def name_damage_cases(s2t: dict[str, str]) -> dict[str, pl.Expr]:
@@ -1199,7 +1284,7 @@ def name_damage_cases(s2t: dict[str, str]) -> dict[str, pl.Expr]:
     position = v % (length - 1) + 1
     return {
         "name_traditional": name.str.replace_many(list(s2t), list(s2t.values())),
-        "name_homophone": name.str.slice(0, length - 1) + name.str.slice(-1).replace(HOMOPHONES),
+        "name_homophone": name.str.slice(0, length - 1) + name.str.slice(-1).replace(homophones()),
         "name_space": pl.concat_str(
             name.str.slice(0, 1), pl.lit(["  ", " ", "\u3000"]).list.get(v % 3), name.str.slice(1)
         ),
@@ -1237,7 +1322,7 @@ def damage_eligibility(
     dotted = name.str.contains(MIDDLE_DOT, literal=True).to_numpy()
     name_ok = {
         "name_traditional": name.str.contains_any(list(s2t)).to_numpy() & ~dotted,
-        "name_homophone": name.str.slice(-1).is_in(list(HOMOPHONES)).to_numpy() & ~dotted,
+        "name_homophone": name.str.slice(-1).is_in(list(homophones())).to_numpy() & ~dotted,
         "name_space": ~dotted,
         "name_dot_variant": dotted,
         "name_placeholder": ~dotted & (name.str.len_chars() >= 2).to_numpy(),
@@ -2541,7 +2626,7 @@ def coverage_truth(persons: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame
 
 
 def generate_scale(
-    out: Path, people: int, ratio: float = 14.0, seed: int = 20171
+    out: Path, people: int, ratio: float = 14.0, seed: int = 20171, names: str = "realistic"
 ) -> dict[str, int]:
     """Write benchmark-size extracts (CSV and Parquet only) with truth; return rows per file."""
     started = time.perf_counter()
@@ -2551,7 +2636,7 @@ def generate_scale(
 
     villages = choose_villages(seed)
     outsiders = scale_outsider_count(people, ratio)
-    population = build_population(seed, people, outsiders, villages)
+    population = build_population(seed, people, outsiders, villages, names)
     pids = population["pid"]
     if not (pids.is_sorted() and pids[0] == 0 and pids[-1] == population.height - 1):
         raise RuntimeError("population rows are expected in pid order")
@@ -2634,6 +2719,12 @@ def main(argv: list[str] | None = None) -> int:
         help="--scale: roster rows per registry person, pension and medical together (default 14)",
     )
     parser.add_argument(
+        "--names",
+        choices=NAME_MODELS,
+        default="realistic",
+        help="--scale: name model (default realistic; crowded = the sample's few common names)",
+    )
+    parser.add_argument(
         "--rows", type=int, default=1_000_000, help="--bench: roster rows (default 1,000,000)"
     )
     parser.add_argument(
@@ -2652,7 +2743,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--scale needs --people of at least 200 so every hard case can occur")
         if args.roster_ratio < 2:
             parser.error("--roster-ratio must be at least 2 (registry people are insured too)")
-        generate_scale(args.out, args.people, args.roster_ratio, args.seed)
+        generate_scale(args.out, args.people, args.roster_ratio, args.seed, args.names)
     else:
         if args.people < 50:
             parser.error("--people must be at least 50 so every file and damage kind can occur")

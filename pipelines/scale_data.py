@@ -1,6 +1,7 @@
 """A province-shaped input folder: Hunan's 122 counties at a fraction of the 2014 peak.
 
     python -m pipelines.scale_data --out DIR --scale 0.01 [--seed S] [--counties CODE,CODE]
+                                   [--names realistic|crowded]
 
 The people, damage, hard cases and truth are those of `sample_data --scale` (the same functions
 draw them); what changes is the geography. Every official county (`hunan_counties_2023.csv`,
@@ -217,7 +218,9 @@ def county_address_codes(rng: np.random.Generator, people: pl.DataFrame, county:
     return code
 
 
-def county_population(seed: int, county: County, n_registry: int, n_outsiders: int) -> pl.DataFrame:
+def county_population(
+    seed: int, county: County, n_registry: int, n_outsiders: int, names: str = "realistic"
+) -> pl.DataFrame:
     """Registry people (pid 0..n_registry-1) and outsiders of one county, as build_population
     draws them, with the county's own codes (no one moves in from another county: that would
     need a province-wide uniqueness check of IDs)."""
@@ -230,7 +233,7 @@ def county_population(seed: int, county: County, n_registry: int, n_outsiders: i
         birth_date=pl.Series(sd.draw_birth_dates(rng, population["age_target"].to_numpy()))
     )
     names_rng = sd.stage_rng(seed, "names")
-    surname, given = sd.draw_names(names_rng, population)
+    surname, given = sd.draw_names(names_rng, population, names)
     surname[:n_registry] = sd.inherit_head_surname(population[:n_registry], surname[:n_registry])
     name = surname + given
     sd.force_rare_names(names_rng, population[:n_registry], name[:n_registry], given[:n_registry])
@@ -413,12 +416,17 @@ def write_county_rosters(
 # The province
 # =============================================================================================
 def generate_county(
-    seed: int, county: County, out: Path, province_writer: sd.ChunkWriter, offsets: dict[str, int]
+    seed: int,
+    county: County,
+    out: Path,
+    province_writer: sd.ChunkWriter,
+    offsets: dict[str, int],
+    names: str = "realistic",
 ) -> dict[str, int]:
     """Everything of one county, written before the next county is drawn."""
     seed = county_seed(seed, county)
     outsiders = sd.scale_outsider_count(county.people, PROVINCE_ROSTER_RATIO)
-    population = county_population(seed, county, county.people, outsiders)
+    population = county_population(seed, county, county.people, outsiders, names)
     persons = sd.persons_truth(population)
     registry_rows = county_registry_rows(seed, county, population)
     counts = {write_county_registry(registry_rows, county, out): registry_rows.height}
@@ -440,7 +448,11 @@ def generate_county(
 
 
 def generate_province(
-    out: Path, scale: float, seed: int = 20171, only: tuple[str, ...] = ()
+    out: Path,
+    scale: float,
+    seed: int = 20171,
+    only: tuple[str, ...] = (),
+    names: str = "realistic",
 ) -> dict[str, int]:
     """Write the province at this scale, county by county; return rows per file."""
     started = time.perf_counter()
@@ -450,7 +462,7 @@ def generate_province(
     counts: dict[str, int] = {}
     try:
         for county in counties:
-            county_counts = generate_county(seed, county, out, province_writer, offsets)
+            county_counts = generate_county(seed, county, out, province_writer, offsets, names)
             for path, rows in county_counts.items():
                 counts[path] = counts.get(path, 0) + rows
             sd.report(
@@ -474,11 +486,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--counties", default="", help="comma-separated county codes (default: all 122)"
     )
+    parser.add_argument(
+        "--names",
+        choices=sd.NAME_MODELS,
+        default="realistic",
+        help="name model, as in sample_data --scale (default realistic)",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 1:
         parser.error("--scale is a fraction of the province, in (0, 1]")
     only = tuple(code for code in args.counties.split(",") if code)
-    counts = generate_province(args.out, args.scale, args.seed, only)
+    counts = generate_province(args.out, args.scale, args.seed, only, args.names)
     sd.report(f"wrote {sum(counts.values())} rows in {len(counts)} files")
     return 0
 

@@ -103,7 +103,9 @@ crowd as (
         coalesce(frequency.name_frequency, 1) as name_frequency,
         -- Strangers expected to share the name in the person's birth-day crowd.
         coalesce(frequency.name_share, 0) * coalesce(births.people_born_that_day, 1)
-            as expected_namesakes
+            as expected_namesakes,
+        -- How often people with such a common name have a namesake here (int_namesake_rate).
+        coalesce(namesakes.namesake_rate, 0) as observed_namesake_rate
 
     from pairs
     inner join people using (identity)
@@ -118,6 +120,8 @@ crowd as (
         on births.birth_date = people.birth_date
         and births.sex = people.sex
         and births.place_stem = people.place_stem
+    left join int_namesake_rate as namesakes
+        on namesakes.frequency_class = floor(log2(coalesce(frequency.name_frequency, 1)))
     where pairs.method not in ('exact_id', 'upgraded_id')
 
 ),
@@ -148,6 +152,7 @@ evidence as (
         crowd.rival_ids,
         crowd.name_frequency,
         crowd.expected_namesakes,
+        crowd.observed_namesake_rate,
         -- Records of one real person share a trusted ID, the 14 certain characters of a
         -- float-damaged one, or at least the first 17 characters as written.
         coalesce(

@@ -202,6 +202,31 @@ def test_no_id_with_a_common_name_goes_to_review(tmp_path: Path, config: Config)
     assert "常见姓名" in pair["reason"]
 
 
+def test_no_id_goes_to_review_where_the_data_shows_namesakes_are_common(
+    tmp_path: Path, config: Config
+) -> None:
+    """The name is rare, but in this data a rare-named person with an ID has a namesake born the
+    same day in the county (another ID) as often as not: without an ID of her own, 欧阳晓燕 could
+    be that namesake, so a person must look."""
+    twin_of_sun = valid_id("43012419600606335")
+    con = run(
+        tmp_path,
+        config,
+        [
+            person("欧阳晓燕", "", sex="女", birth="1975-05-05"),
+            person("孙七", valid_id("43012419600606313")),
+            person("周八", valid_id("43012419620808313")),
+        ],
+        [
+            record("R1", "欧阳晓燕", valid_id("43012419750505224")),
+            record("R2", "孙七", twin_of_sun),
+        ],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert (pair["method"], pair["decision"]) == ("no_usable_id", "review")
+    assert "同名同日出生的不同人较常见" in pair["reason"]
+
+
 def test_a_roster_record_without_id_never_writes_anyone_off(tmp_path: Path, config: Config) -> None:
     con = run(tmp_path, config, [person("欧阳晓燕", LI)], [record("R1", "欧阳晓燕", "")])
     pair = only(decisions(con))
@@ -263,18 +288,38 @@ def test_a_namesake_the_surviving_15_digits_cannot_separate_blocks(
     assert "同县有同名同出生日期的其他人；" in pair["reason"] + "；"
 
 
-@pytest.mark.parametrize("damaged", [wrong_check(ZHANG), ZHANG[:15] + "000"])
-def test_a_homophone_on_a_damaged_id_goes_to_review(
+# 王雨欣 written 王语欣: a three-character name, so even the near-miss route's lower weight
+# leaves the pair above the automatic band and only the guards decide.
+YUXIN = valid_id("43012419900707222")
+DAMAGED_YUXIN = [wrong_check(YUXIN), YUXIN[:15] + "000"]
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
+@pytest.mark.parametrize(("namesakes", "decision"), [(0, "match"), (30, "review")])
+def test_a_name_that_reads_the_same_on_a_damaged_id_is_written_off_only_when_rare(
+    tmp_path: Path, config: Config, damaged: str, namesakes: int, decision: str
+) -> None:
+    """With thirty more 王雨欣 in the registry, a stranger born that day whose name reads the
+    same is no longer all but impossible, and the surviving digits fit strangers too."""
+    others = [
+        person("王雨欣", valid_id(f"430124{1950 + i}0303{i % 10}22")) for i in range(namesakes)
+    ]
+    con = run(
+        tmp_path, config, [person("王雨欣", YUXIN), *others], [record("R1", "王语欣", damaged)]
+    )
+    pair = only(decisions(con))
+    assert pair["decision"] == decision
+    assert "姓名相近" in pair["reason"]
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
+def test_a_lost_character_on_a_damaged_id_goes_to_review(
     tmp_path: Path, config: Config, damaged: str
 ) -> None:
-    """王芳 written 王方 on a record whose ID is damaged: the digits that survived and a name that
-    reads the same fit strangers too often to cross anyone off without a person looking (on
-    generated data at four times a real county's density, allowing it wrote off one stranger in
-    two hundred such pairs)."""
-    con = run(tmp_path, config, [person("王芳", ZHANG)], [record("R1", "王方", damaged)])
+    """王?欣 fits every 王 born that day whose name ends in 欣, however rare 王雨欣 is."""
+    con = run(tmp_path, config, [person("王雨欣", YUXIN)], [record("R1", "王?欣", damaged)])
     pair = only(decisions(con))
     assert pair["decision"] == "review"
-    assert "姓名相近" in pair["reason"]
 
 
 def decide(candidates: str, reviews: str = "") -> pl.DataFrame:
@@ -442,11 +487,12 @@ def test_as_of_date_is_where_ages_are_counted(tmp_path: Path, config: Config) ->
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("names", ["realistic", "crowded"])
 def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_one_wrongly(
-    tmp_path: Path, config: Config
+    tmp_path: Path, config: Config, names: str
 ) -> None:
-    """A small scale set with every damage and hard case: zero false write-offs and far higher
-    recall than an exact-ID join."""
+    """A small scale set with every damage and hard case, under both name models: zero false
+    write-offs and far higher recall than an exact-ID join."""
     import subprocess
     import sys
 
@@ -463,6 +509,8 @@ def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_o
             "--scale",
             "--people",
             "3000",
+            "--names",
+            names,
         ],
         check=True,
         capture_output=True,
@@ -480,7 +528,9 @@ def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_o
     # The namesake's own record is never taken (no false write-offs above); the person's is
     # found where the digits that survived the damage rule the namesake out.
     assert by_label["namesake_same_birth_county"]["found"] > 0
-    assert by_label["id_legacy15"]["recall"] > 0.98
+    # Upgraded legacy numbers are found; the few missed (2 of 65 here) belong to people
+    # the registry gives no ID, who go to review because this data is full of namesakes.
+    assert by_label["id_legacy15"]["recall"] > 0.95
 
 
 @pytest.mark.parametrize("registry_sex", ["", "男"])

@@ -560,3 +560,37 @@ def test_scale_people_appear_on_two_lists(scale_truth: dict[str, pl.DataFrame]) 
     per_person = rows.group_by("person_uid").agg(pl.col("file").n_unique())
     assert (per_person["file"] >= 2).any()
     assert per_person.height == SCALE_PEOPLE
+
+
+@pytest.mark.parametrize(
+    ("model", "commonest_at_most", "unique_at_least"),
+    [
+        ("realistic", 0.001, 0.3),
+        ("crowded", 0.01, 0.0),
+    ],
+)
+def test_name_models(model: str, commonest_at_most: float, unique_at_least: float) -> None:
+    """Realistic names: the commonest is under 0.1% of people (0.06% here; 张伟 is 0.02% in China)
+    and half the names are held by one person in 200,000; crowded names all repeat."""
+    n = 200_000
+    people = pl.DataFrame(
+        {"county_code": [sd.NINGXIANG] * n, "male": [i % 2 == 0 for i in range(n)]}
+    )
+    surname, given = sd.draw_names(sd.stage_rng(SEED, "names"), people, model)
+    counts = pl.Series(surname + given).value_counts().get_column("count")
+    commonest = counts.max() / n
+    held_by_one = (counts == 1).sum() / n
+    assert commonest <= commonest_at_most
+    assert held_by_one >= unique_at_least
+    if model == "crowded":
+        assert commonest > 0.0008  # every name is about as common as the commonest in China
+
+
+def test_homophones_give_a_same_sounding_character() -> None:
+    from pypinyin import lazy_pinyin
+
+    pairs = sd.homophones()
+    assert sd.HOMOPHONES.items() <= pairs.items()
+    derived = {a: b for a, b in pairs.items() if a not in sd.HOMOPHONES}
+    assert len(derived) > 100
+    assert all(a != b and lazy_pinyin(a) == lazy_pinyin(b) for a, b in derived.items())

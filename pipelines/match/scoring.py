@@ -21,7 +21,7 @@ import polars as pl
 
 from pipelines.config import Config
 from pipelines.match.candidates import CANDIDATE_SCHEMA
-from pipelines.normalise.names import name_similarity
+from pipelines.normalise.names import WILDCARD, name_similarity
 
 ID_ROUTES = ("exact_id", "upgraded_id")
 # Routes whose ID digits single the person out (address code included, so 参保地 adds nothing).
@@ -135,11 +135,25 @@ def _automatic_allowed(config: Config) -> pl.Expr:
     """The guards: conditions under which a pair is never written off without a person."""
     m = config.matching
     rests_on_name_alone = pl.col("method") == "name_only"
-    # Where only some ID digits survive, a name that merely reads the same is not enough: on
-    # generated data at four times a real county's density, such pairs wrote off a stranger
-    # about ten times as often as pairs with the same characters (1 in 200).
-    damaged_id_without_same_name = pl.col("method").is_in(["id_prefix", "near_miss_id"]) & (
-        pl.col("registry_name_key") != pl.col("roster_name_key")
+    # Where only some ID digits survive, a name that merely reads the same (王芳 for 王方) fits
+    # any stranger those digits fit whose name reads so too. That is all but impossible for a
+    # rare name, and not for a common one: on generated data where every name is as common as
+    # 张伟, such pairs wrote off a stranger about 1 in 200 times. So they are written off only
+    # when the name is rare enough (damaged_id_max_expected_namesakes, counted over the whole
+    # birth-day crowd, not the fewer people the digits fit). A lost character (陈?)
+    # fits every 陈 born that day, and a name of another length is not a slip of the keyboard:
+    # those always go to review.
+    different_name = pl.col("registry_name_key") != pl.col("roster_name_key")
+    reads_the_same_and_rare = (
+        (pl.col("registry_name_key").str.len_chars() == pl.col("roster_name_key").str.len_chars())
+        & ~pl.col("registry_name_key").str.contains(WILDCARD, literal=True)
+        & ~pl.col("roster_name_key").str.contains(WILDCARD, literal=True)
+        & (pl.col("expected_namesakes") < m.damaged_id_max_expected_namesakes)
+    )
+    damaged_id_without_same_name = (
+        pl.col("method").is_in(["id_prefix", "near_miss_id"])
+        & different_name
+        & ~reads_the_same_and_rare
     )
     # Every field a route compares must agree, not merely be unknown.
     corroborated = (
@@ -152,8 +166,13 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         )
         .when(pl.col("method") == "no_usable_id")
         .then(
-            # With no ID at all, a stranger sharing the name must be all but impossible.
-            (pl.col("expected_namesakes") < m.no_id_max_expected_namesakes)
+            # With no ID at all, a stranger sharing the name must be all but impossible: both
+            # as the name's frequency predicts and as often as namesakes actually occur here
+            # among people whose IDs tell them apart (int_namesake_rate).
+            (
+                pl.max_horizontal("expected_namesakes", "observed_namesake_rate")
+                < m.no_id_max_expected_namesakes
+            )
             & pl.col("birth_agrees").eq(True)
             & pl.col("sex_agrees").eq(True)
             & pl.col("place_agrees").eq(True)
@@ -207,6 +226,10 @@ def _reason(config: Config) -> pl.Expr:
         pl.when(~pl.col("method").is_in(ID_ROUTES) & (_common_name_penalty(config) > 0.02)).then(
             pl.concat_str(pl.lit("常见姓名（在册"), pl.col("name_frequency"), pl.lit("人同名）"))
         ),
+        pl.when(
+            (pl.col("method") == "no_usable_id")
+            & (pl.col("observed_namesake_rate") >= m.no_id_max_expected_namesakes)
+        ).then(pl.lit("本批数据中同名同日出生的不同人较常见，无身份证号不能自动销号")),
         pl.when(pl.col("method") == "name_only").then(pl.lit("仅凭姓名不能自动销号")),
     ]
     return pl.concat_str(parts, separator="；", ignore_nulls=True).alias("reason")
