@@ -188,6 +188,7 @@ class Money(_Strict):
 class RunSettings(_Strict):
     chunk_rows: int = Field(ge=1000)
     duckdb_memory_limit: str
+    work_dir: Path
     backups_keep: int = Field(ge=0)
     dask_partitions: int = Field(ge=1)
     dask_address: str

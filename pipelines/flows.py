@@ -55,7 +55,7 @@ from pipelines.log import get_logger, install_record_masking, mask_exception, ma
 from pipelines.match.partitioned import partitioned_scorer
 from pipelines.match.scoring import score_pairs
 from pipelines.nightly import RunRefusedError, RunRequest, RunResult, Steps, run_nightly
-from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, PROJECT_ROOT, SAMPLE_DIR
+from pipelines.paths import DEFAULT_LEDGER, DEFAULT_REPORTS, SAMPLE_DIR, from_project
 from pipelines.stage import StagedInputs
 
 log = get_logger(__name__)
@@ -505,17 +505,13 @@ def quiet_prefect_terminal() -> None:
 # --- the schedule -----------------------------------------------------------------------------
 
 
-def _from_project(path: Path) -> Path:
-    return path if path.is_absolute() else PROJECT_ROOT / path
-
-
 def schedule_parameters(config: Config, config_path: Path | None) -> dict[str, Any]:
     """The scheduled run's parameters, as absolute paths: the runs need not start where
     `make serve` did."""
     parameters: dict[str, Any] = {
-        "input_dir": str(_from_project(config.schedule.input)),
-        "ledger": str(_from_project(config.schedule.ledger)),
-        "reports": str(_from_project(config.schedule.reports)),
+        "input_dir": str(from_project(config.schedule.input)),
+        "ledger": str(from_project(config.schedule.ledger)),
+        "reports": str(from_project(config.schedule.reports)),
     }
     if config_path is not None:
         parameters["config_path"] = str(config_path.resolve())

@@ -26,7 +26,7 @@ from pipelines.lock import LedgerLockedError, ledger_lock
 from pipelines.log import get_logger
 from pipelines.match import MatchTimings, Scorer, match_rosters
 from pipelines.match.scoring import score_pairs
-from pipelines.paths import INTERIM_DIR
+from pipelines.paths import from_project
 from pipelines.people import build_registry_people
 from pipelines.reporting.summaries import write_summaries
 from pipelines.reporting.township import write_township_workbooks
@@ -354,6 +354,7 @@ def run_nightly(
 ) -> RunResult:
     """Run the whole reconciliation once; commit to the ledger or raise RunRefusedError.
 
+    The run works in a folder under `work_root` (default: the config's [run] work_dir).
     `steps` says how each step is called; the Prefect flow passes its tasks."""
     _check_inputs(request)
     try:
@@ -381,7 +382,7 @@ def _run_locked(
     request: RunRequest, config: Config, work_root: Path | None, steps: Steps
 ) -> RunResult:
     started_at = dt.datetime.now()
-    work_root = work_root or INTERIM_DIR
+    work_root = work_root or from_project(config.run.work_dir)
     work_root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_work_dirs(work_root)
     work_dir = Path(tempfile.mkdtemp(prefix=f"run-{request.as_of.isoformat()}-", dir=work_root))

@@ -10,3 +10,8 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 INTERIM_DIR = PROJECT_ROOT / "data" / "interim"
 DEFAULT_LEDGER = PROJECT_ROOT / "data" / "ledger.duckdb"
 DEFAULT_REPORTS = PROJECT_ROOT / "reports"
+
+
+def from_project(path: Path) -> Path:
+    """A configured path: relative ones are taken from the project folder, not the working dir."""
+    return path if path.is_absolute() else PROJECT_ROOT / path

@@ -231,6 +231,9 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path, config: Con
 
 def _cli(tmp_path: Path, night: int, as_of: dt.date, env: dict[str, str]) -> subprocess.Popen:
     folder = write_night(tmp_path / "inputs", night)
+    # The killed run's work folder stays in the test's folder, not the checkout's data/interim.
+    overrides = tmp_path / "work.toml"
+    overrides.write_text(f'[run]\nwork_dir = "{tmp_path / "work"}"\n', encoding="utf-8")
     command = [
         sys.executable,
         "-m",
@@ -244,6 +247,8 @@ def _cli(tmp_path: Path, night: int, as_of: dt.date, env: dict[str, str]) -> sub
         str(tmp_path / "ledger.duckdb"),
         "--reports",
         str(tmp_path / "reports"),
+        "--config",
+        str(overrides),
     ]
     return subprocess.Popen(
         command,
@@ -276,6 +281,7 @@ def test_a_kill_at_any_point_loses_nothing(tmp_path: Path, config: Config, point
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert snapshot(tmp_path) == before
+    assert list((tmp_path / "work").glob("run-*")), "the killed run worked outside [run] work_dir"
     finished = _cli(tmp_path, 1, NIGHTS[1], {})
     output, _ = finished.communicate(timeout=300)
     assert finished.returncode == 0, output
