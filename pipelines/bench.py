@@ -566,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--measure-scale", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    unknown = set(args.names.split(",")) - set(NAME_MODEL_LABELS)
+    if unknown:
+        parser.error(f"--names: unknown model {', '.join(sorted(unknown))}; use realistic, crowded")
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     if args.measure_ingest:
         source, file = args.measure_ingest
