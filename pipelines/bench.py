@@ -77,13 +77,20 @@ def _generate(out: Path, arguments: list[str]) -> None:
     marker.touch()
 
 
-def _child(*arguments: str) -> dict:
+def _child(*arguments: str, show_progress: bool = False) -> dict:
+    """Run one measurement in a fresh process; its figures come back as JSON on stdout.
+
+    With `show_progress` the child's log (the nightly run's step lines) goes straight to the
+    terminal: a province-sized night is silent for most of an hour otherwise."""
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.bench", *arguments], capture_output=True, text=True
+        [sys.executable, "-m", "pipelines.bench", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=None if show_progress else subprocess.PIPE,
+        text=True,
     )
     if result.returncode != 0:
-        # The child's own traceback, not only its exit status.
-        sys.stderr.write(result.stderr[-8000:])
+        # The child's own traceback, not only its exit status (already shown with progress).
+        sys.stderr.write((result.stderr or "")[-8000:])
         raise SystemExit(f"benchmark child failed: {' '.join(arguments[:1])}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -492,7 +499,7 @@ def scale_table(scale: float, figures: dict, night: str) -> list[str]:
 def bench_scale(scale: float, nights: int, names: str) -> None:
     out = BENCH_DIR / f"province-{scale:g}-{names}"
     _generate_province(out, scale, names)
-    figures = _child("--measure-scale", str(out), "--nights", str(nights))
+    figures = _child("--measure-scale", str(out), "--nights", str(nights), show_progress=True)
     figures |= {
         "scale": scale,
         "measured": dt.datetime.now().isoformat(timespec="seconds"),
@@ -581,6 +588,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_measure_reports(Path(args.measure_reports)), default=str))
         return 0
     if args.measure_scale:
+        from pipelines.log import setup_logging
+
+        setup_logging()  # the step lines, for show_progress
         print(json.dumps(_measure_scale(Path(args.measure_scale), args.nights), default=str))
         return 0
     if args.part == "scale":
