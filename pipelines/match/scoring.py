@@ -115,6 +115,12 @@ def _score(config: Config) -> pl.Expr:
     return route_score.otherwise(fuzzy_score).clip(0, 1).alias("score")
 
 
+def _namesakes_common_in_data(config: Config) -> pl.Expr:
+    """Among people whose IDs tell them apart, namesakes born the same day in the county are too
+    common here (int_namesake_rate) for a pair with no ID at all to be written off."""
+    return pl.col("observed_namesake_rate") >= config.matching.no_id_max_expected_namesakes
+
+
 def _crowded() -> pl.Expr:
     """Namesakes born the same day in the county, for routes where they could be confused.
 
@@ -167,12 +173,9 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         .when(pl.col("method") == "no_usable_id")
         .then(
             # With no ID at all, a stranger sharing the name must be all but impossible: both
-            # as the name's frequency predicts and as often as namesakes actually occur here
-            # among people whose IDs tell them apart (int_namesake_rate).
-            (
-                pl.max_horizontal("expected_namesakes", "observed_namesake_rate")
-                < m.no_id_max_expected_namesakes
-            )
+            # as the name's frequency predicts and as often as namesakes actually occur here.
+            (pl.col("expected_namesakes") < m.no_id_max_expected_namesakes)
+            & ~_namesakes_common_in_data(config)
             & pl.col("birth_agrees").eq(True)
             & pl.col("sex_agrees").eq(True)
             & pl.col("place_agrees").eq(True)
@@ -226,10 +229,9 @@ def _reason(config: Config) -> pl.Expr:
         pl.when(~pl.col("method").is_in(ID_ROUTES) & (_common_name_penalty(config) > 0.02)).then(
             pl.concat_str(pl.lit("常见姓名（在册"), pl.col("name_frequency"), pl.lit("人同名）"))
         ),
-        pl.when(
-            (pl.col("method") == "no_usable_id")
-            & (pl.col("observed_namesake_rate") >= m.no_id_max_expected_namesakes)
-        ).then(pl.lit("本批数据中同名同日出生的不同人较常见，无身份证号不能自动销号")),
+        pl.when((pl.col("method") == "no_usable_id") & _namesakes_common_in_data(config)).then(
+            pl.lit("本批数据中同名同日出生的不同人较常见，无身份证号不能自动销号")
+        ),
         pl.when(pl.col("method") == "name_only").then(pl.lit("仅凭姓名不能自动销号")),
     ]
     return pl.concat_str(parts, separator="；", ignore_nulls=True).alias("reason")
