@@ -710,14 +710,11 @@ def number_households(registry: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_population(
-    seed: int,
-    n_registry: int,
-    n_outsiders: int,
-    villages: pl.DataFrame,
-    names: str = "crowded",
+def named_people(
+    seed: int, n_registry: int, n_outsiders: int, villages: pl.DataFrame, names: str
 ) -> pl.DataFrame:
-    """Registry people (rows 0..n_registry-1) and outsiders, with true names, births and IDs."""
+    """Households and outsiders with birth dates and names (the hard name cases and look-alikes
+    included), before anyone gets an ID: the part the sample and the province share."""
     rng = stage_rng(seed, "population")
     registry = build_households(rng, n_registry, villages)
     outsiders = build_outsiders(rng, n_outsiders)
@@ -731,7 +728,18 @@ def build_population(
     name = surname + given
     force_rare_names(names_rng, population[:n_registry], name[:n_registry], given[:n_registry])
     population = population.with_columns(name=text_series(name))
-    population = force_name_birth_collisions(stage_rng(seed, "collisions"), population, n_registry)
+    return force_name_birth_collisions(stage_rng(seed, "collisions"), population, n_registry)
+
+
+def build_population(
+    seed: int,
+    n_registry: int,
+    n_outsiders: int,
+    villages: pl.DataFrame,
+    names: str = "crowded",
+) -> pl.DataFrame:
+    """Registry people (rows 0..n_registry-1) and outsiders, with true names, births and IDs."""
+    population = named_people(seed, n_registry, n_outsiders, villages, names)
     population = population.with_columns(age=age_on(pl.col("birth_date"), EXTRACT_DATE))
     id_rng = stage_rng(seed, "ids")
     population = population.with_columns(

@@ -225,22 +225,7 @@ def county_population(
     draws them, with the county's own codes (no one moves in from another county: that would
     need a province-wide uniqueness check of IDs)."""
     villages = county_villages(seed, county)
-    rng = sd.stage_rng(seed, "population")
-    registry = sd.build_households(rng, n_registry, villages)
-    outsiders = sd.build_outsiders(rng, n_outsiders)
-    population = pl.concat([registry, outsiders], how="diagonal").with_row_index("pid")
-    population = population.with_columns(
-        birth_date=pl.Series(sd.draw_birth_dates(rng, population["age_target"].to_numpy()))
-    )
-    names_rng = sd.stage_rng(seed, "names")
-    surname, given = sd.draw_names(names_rng, population, names)
-    surname[:n_registry] = sd.inherit_head_surname(population[:n_registry], surname[:n_registry])
-    name = surname + given
-    sd.force_rare_names(names_rng, population[:n_registry], name[:n_registry], given[:n_registry])
-    population = population.with_columns(name=sd.text_series(name))
-    population = sd.force_name_birth_collisions(
-        sd.stage_rng(seed, "collisions"), population, n_registry
-    )
+    population = sd.named_people(seed, n_registry, n_outsiders, villages, names)
     population = population.with_columns(
         county_code=pl.lit(county.code),
         age=sd.age_on(pl.col("birth_date"), sd.EXTRACT_DATE),
