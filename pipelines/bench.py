@@ -15,11 +15,13 @@ Two parts, each measured in a fresh child process so its peak memory (ru_maxrss)
     python -m pipelines.bench --part matching --people 10000,100000,1000000
     python -m pipelines.bench --part matching --people 100000 --names realistic
     python -m pipelines.bench --part ingest --rows 200000
+    python -m pipelines.bench --part scale --scale 1 --counties 430527   # one county, full size
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -33,6 +35,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import psutil
 
 from pipelines.paths import INTERIM_DIR, PROJECT_ROOT
 
@@ -260,8 +264,9 @@ SECOND_NIGHT_CHANGE = 0.01
 RSS_SAMPLE_SECONDS = 0.05
 
 
-def _generate_province(out: Path, scale: float, names: str) -> None:
-    """Generate the province set once; the marker says it is complete."""
+def _generate_province(out: Path, scale: float, names: str, counties: str = "") -> None:
+    """Generate the province set (or only `counties`, comma-separated codes) once; the marker
+    says it is complete."""
     marker = out / ".complete"
     if marker.exists():
         return
@@ -277,6 +282,7 @@ def _generate_province(out: Path, scale: float, names: str) -> None:
             str(scale),
             "--names",
             names,
+            *(["--counties", counties] if counties else []),
         ],
         check=True,
     )
@@ -291,9 +297,21 @@ def _rss_mib(field: str) -> float:
     return 0.0
 
 
+def _tree_rss_mib() -> float:
+    """Resident memory of this process and every process it started (the staging and report
+    pools' workers), in MiB."""
+    me = psutil.Process()
+    total = me.memory_info().rss
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += child.memory_info().rss
+    return total / 2**20
+
+
 class StepMemory(logging.Handler):
-    """Peak resident memory per nightly step: a thread samples VmRSS, and run_nightly's own
-    "[n/6]" progress lines say which step the samples belong to (no hook in the pipeline)."""
+    """Peak resident memory per nightly step, worker processes included: a thread samples it,
+    and run_nightly's own "[n/6]" progress lines say which step the samples belong to (no hook
+    in the pipeline)."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
@@ -313,7 +331,7 @@ class StepMemory(logging.Handler):
     def _sample(self) -> None:
         while not self._stop.wait(RSS_SAMPLE_SECONDS):
             step = self.step
-            self.peak[step] = max(self.peak.get(step, 0.0), _rss_mib("VmRSS"))
+            self.peak[step] = max(self.peak.get(step, 0.0), _tree_rss_mib())
 
     def __enter__(self) -> StepMemory:
         logging.getLogger("pipelines").addHandler(self)
@@ -453,7 +471,9 @@ def _measure_scale(input_dir: Path, nights: int) -> dict:
             figures["second_night"] = _one_night(
                 night2, ledger, work / "reports", as_of + dt.timedelta(days=1)
             )
-    figures["peak_mib"] = _rss_mib("VmHWM")
+    nights_run = [figures[n] for n in ("first_night", "second_night") if n in figures]
+    sampled = [peak for night in nights_run for peak in night["step_peak_mib"].values()]
+    figures["peak_mib"] = max([_rss_mib("VmHWM"), *sampled])
     return figures
 
 
@@ -496,9 +516,12 @@ def scale_table(scale: float, figures: dict, night: str) -> list[str]:
     return lines
 
 
-def bench_scale(scale: float, nights: int, names: str) -> None:
-    out = BENCH_DIR / f"province-{scale:g}-{names}"
-    _generate_province(out, scale, names)
+def bench_scale(scale: float, nights: int, names: str, counties: str = "") -> None:
+    """The nightly flow on the province at `scale`, or on some of its counties alone (a real
+    county at scale 1 is the shape a county office runs: its own townships, full size)."""
+    where = f"-counties-{counties.replace(',', '-')}" if counties else ""
+    out = BENCH_DIR / f"province-{scale:g}-{names}{where}"
+    _generate_province(out, scale, names, counties)
     figures = _child("--measure-scale", str(out), "--nights", str(nights), show_progress=True)
     figures |= {
         "scale": scale,
@@ -506,12 +529,13 @@ def bench_scale(scale: float, nights: int, names: str) -> None:
         "machine": f"{os.cpu_count()} cores, {_total_memory_gib():.0f} GiB",
     }
     run = figures["first_night"]
+    area = f"Counties {counties}" if counties else "Province"
     lines = [
-        f"# Province at scale {scale:g}: {run['people']:,} registry people, "
+        f"# {area} at scale {scale:g}: {run['people']:,} registry people, "
         f"{run['rows_read']:,} input rows in {run['files']} files ({NAME_MODEL_LABELS[names]})",
         "",
-        f"Measured {figures['measured']} on {figures['machine']}; peak RSS of the whole "
-        f"benchmark process {figures['peak_mib']:,.0f} MiB.",
+        f"Measured {figures['measured']} on {figures['machine']}; peak RSS of the benchmark "
+        f"process and its workers {figures['peak_mib']:,.0f} MiB.",
         "",
         *scale_table(scale, figures, "first_night"),
     ]
@@ -520,7 +544,7 @@ def bench_scale(scale: float, nights: int, names: str) -> None:
     print("\n" + "\n".join(lines))
     SCALE_REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     # Not Path.with_suffix: "scale-0.01" would lose its ".01".
-    stem = f"scale-{scale:g}" + ("" if names == "realistic" else f"-{names}")
+    stem = f"scale-{scale:g}{where}" + ("" if names == "realistic" else f"-{names}")
     (SCALE_REPORTS_DIR / f"{stem}.json").write_text(
         json.dumps(figures, indent=2, default=str) + "\n"
     )
@@ -571,6 +595,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--nights", type=int, default=2, help="--part scale: 1, or 2 with 1%% of people changing"
     )
+    parser.add_argument(
+        "--counties",
+        default="",
+        help="--part scale: only these counties (codes, comma-separated), e.g. 430528",
+    )
     parser.add_argument("--measure-scale", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     unknown = set(args.names.split(",")) - set(NAME_MODEL_LABELS)
@@ -594,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_measure_scale(Path(args.measure_scale), args.nights), default=str))
         return 0
     if args.part == "scale":
-        bench_scale(args.scale, args.nights, args.names.split(",")[0])
+        bench_scale(args.scale, args.nights, args.names.split(",")[0], args.counties)
         return 0
     if args.part in ("all", "ingest"):
         bench_ingest(args.rows, args.xlsx_rows)

@@ -187,6 +187,8 @@ class Money(_Strict):
 
 class RunSettings(_Strict):
     chunk_rows: int = Field(ge=1000)
+    stage_workers: int = Field(ge=1)
+    stage_parallel_min_bytes: int = Field(ge=0)
     duckdb_memory_limit: str
     work_dir: Path
     backups_keep: int = Field(ge=0)

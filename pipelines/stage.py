@@ -7,6 +7,10 @@ Normalising and validating a chunk costs about 0.1 s however few its rows (a pol
 name keys, pandera), and a province sends hundreds of small files. So a file that fits in one
 chunk waits, and the small files of a source are staged together, up to `[run] chunk_rows` rows;
 each row keeps its file, and each file its own accounting. Bigger files are staged chunk by chunk.
+
+Files are independent, so they are staged in `[run] stage_workers` processes (pipelines.pool):
+each job is a run of consecutive files of one source, about a chunk's worth of bytes or one big
+file. What is staged does not depend on how the files were shared out.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pipelines.ingest import SOURCES, LayoutError, SheetProblems, discover_files
 from pipelines.ingest.chunk import RAW_PROVENANCE_SCHEMA
 from pipelines.log import get_logger
 from pipelines.normalise.records import normalise_registry_rows, normalise_roster_rows
+from pipelines.pool import Job, run_jobs
 from pipelines.quarantine import QUARANTINE_SCHEMA, split_chunk
 from schemas import schema_for
 
@@ -234,9 +239,6 @@ def _stage_small_files(
             except _UNREADABLE as error:
                 _discard_partial(f.report, f.file_number, work_dir)
                 _mark_unreadable(f.report, error)
-    for f in small:
-        if f.report.readable:
-            _log_staged(f.report)
     return quarantined
 
 
@@ -250,10 +252,13 @@ def _mark_unreadable(report: FileReport, error: Exception) -> None:
         if isinstance(error, LayoutError)
         else (f"读取失败（{type(error).__name__}）：{error}")
     )
-    log.warning("无法读取 %s/%s：%s", report.source, report.path.name, report.error)
 
 
-def _log_staged(report: FileReport) -> None:
+def _log_report(report: FileReport) -> None:
+    """One line per file, in the run's process (staging jobs may run in others)."""
+    if not report.readable:
+        log.warning("无法读取 %s/%s：%s", report.source, report.path.name, report.error)
+        return
     log.info(
         "%s/%s：读入 %d 行，接受 %d 行，隔离 %d 行",
         report.source,
@@ -276,32 +281,88 @@ def _discard_partial(report: FileReport, file_number: int, work_dir: Path) -> No
     report.rows_read = report.rows_accepted = report.rows_quarantined = 0
 
 
-def stage_inputs(input_dir: Path, config: Config, as_of: dt.date, work_dir: Path) -> StagedInputs:
-    """Read every file under input_dir/{registry,pension,medical}; never stop at a bad file."""
+@dataclass(frozen=True)
+class _InputFile:
+    """An input file and its number in the run (discovery order, from 1)."""
+
+    source: str
+    number: int
+    path: Path
+    size: int
+
+
+# Bytes a staged row takes in a CSV extract, roughly: a chunk's worth of small files is about
+# chunk_rows of these (xlsx and Parquet hold more rows per byte, so their jobs run a little big).
+_BYTES_PER_ROW = 100
+
+
+def _plan_jobs(found: dict[str, list[Path]], chunk_bytes: int) -> list[list[_InputFile]]:
+    """Consecutive files of one source, up to about `chunk_bytes` together (a big file alone)."""
+    jobs: list[list[_InputFile]] = []
+    number = 0
+    for source, paths in found.items():
+        current: list[_InputFile] = []
+        for path in paths:
+            number += 1
+            file = _InputFile(source, number, path, path.stat().st_size)
+            if current and sum(f.size for f in current) + file.size > chunk_bytes:
+                jobs.append(current)
+                current = []
+            current.append(file)
+        if current:
+            jobs.append(current)
+    return jobs
+
+
+def _stage_files(
+    files: list[_InputFile], input_dir: Path, config: Config, as_of: dt.date, work_dir: Path
+) -> tuple[list[FileReport], list[pl.DataFrame]]:
+    """Stage a run of files of one source; return their reports and quarantined rows. Never
+    stops at a bad file."""
     reports: list[FileReport] = []
     quarantined: list[pl.DataFrame] = []
-    for source, paths in discover_files(input_dir).items():
-        small: list[_SmallFile] = []
-        for path in paths:
-            report = FileReport(source, path, path.stat().st_size, sha256_of(path))
-            reports.append(report)
-            file_number = len(reports)
-            try:
-                whole, rows = _read_file(report, file_number, input_dir, config, as_of, work_dir)
-            except _UNREADABLE as error:
-                _discard_partial(report, file_number, work_dir)
-                _mark_unreadable(report, error)
-                continue
-            quarantined += rows
-            if whole is None:
-                _log_staged(report)
-                continue
-            small.append(whole)
-            if sum(f.chunk.height for f in small) >= config.run.chunk_rows:
-                quarantined += _stage_small_files(small, source, input_dir, config, as_of, work_dir)
-                small = []
-        quarantined += _stage_small_files(small, source, input_dir, config, as_of, work_dir)
-    _write_quarantine(quarantined, work_dir)
+    small: list[_SmallFile] = []
+    source = files[0].source
+    for file in files:
+        report = FileReport(source, file.path, file.size, sha256_of(file.path))
+        reports.append(report)
+        try:
+            whole, rows = _read_file(report, file.number, input_dir, config, as_of, work_dir)
+        except _UNREADABLE as error:
+            _discard_partial(report, file.number, work_dir)
+            _mark_unreadable(report, error)
+            continue
+        quarantined += rows
+        if whole is None:
+            continue
+        small.append(whole)
+        if sum(f.chunk.height for f in small) >= config.run.chunk_rows:
+            quarantined += _stage_small_files(small, source, input_dir, config, as_of, work_dir)
+            small = []
+    quarantined += _stage_small_files(small, source, input_dir, config, as_of, work_dir)
+    return reports, quarantined
+
+
+def _log_reports(staged: tuple[list[FileReport], list[pl.DataFrame]]) -> None:
+    for report in staged[0]:
+        _log_report(report)
+
+
+def stage_inputs(input_dir: Path, config: Config, as_of: dt.date, work_dir: Path) -> StagedInputs:
+    """Read every file under input_dir/{registry,pension,medical}; never stop at a bad file."""
+    planned = _plan_jobs(discover_files(input_dir), config.run.chunk_rows * _BYTES_PER_ROW)
+    jobs = [
+        Job(_stage_files, (files, input_dir, config, as_of, work_dir), sum(f.size for f in files))
+        for files in planned
+    ]
+    staged = run_jobs(
+        jobs,
+        config.run.stage_workers,
+        config.run.stage_parallel_min_bytes,
+        on_done=_log_reports,
+    )
+    reports = [report for job_reports, _ in staged for report in job_reports]
+    _write_quarantine([rows for _, job_rows in staged for rows in job_rows], work_dir)
     for source in SOURCES:
         if not any((work_dir / source).glob("*.parquet")):
             _write_empty_stage(source, config, as_of, work_dir)

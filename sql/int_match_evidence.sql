@@ -25,6 +25,38 @@ records as (
 
 ),
 
+-- Stages 3 and 4: pairs where some ID digits were damaged.
+damaged_pairs as (
+
+    select * from pairs
+    where method in ('id_prefix', 'near_miss_id')
+
+),
+
+-- A registry person whose own number is damaged may carry it whole on another record the
+-- cascade pairs them with under the same name (their medical record, say, in this stage or
+-- matched earlier). When that is a single number, it is theirs: seen again in the block, it is
+-- no rival.
+own_ids as (
+
+    select paired.identity, any_value(records.id_number) as own_id
+    from (
+        select identity, record_id from damaged_pairs
+        union
+        select earlier.identity, earlier.record_id
+        from int_match_candidates as earlier
+        semi join damaged_pairs using (identity)
+        where earlier.decision = 'match'
+    ) as paired
+    inner join people using (identity)
+    inner join int_match_records as records
+        on records.record_id = paired.record_id and records.name_key = people.name_key
+    where records.id_number is not null
+    group by paired.identity
+    having count(distinct records.id_number) = 1
+
+),
+
 -- A crowded block matters to the ID-digit routes (stages 3 and 4) only if the damaged number
 -- could as well have come from another person of the block: a rival whose ID the same damage
 -- would have turned into it (the relation stages 3 and 4 test: the same surviving 15 digits, or
@@ -39,7 +71,7 @@ damaged_ids as (
         people.name_key,
         people.birth_date,
         people.place_stem,
-        coalesce(people.id_number, records.id_number) as trusted_id,
+        coalesce(people.id_number, records.id_number, own_ids.own_id) as trusted_id,
         people.id_number is null as registry_damaged,
         case when people.id_number is null then people.first17 else records.first17 end
             as damaged_first17,
@@ -54,10 +86,10 @@ damaged_ids as (
             else records.float_tail
         end as damaged_float_tail
 
-    from pairs
+    from damaged_pairs as pairs
     inner join people using (identity)
     inner join records using (record_id)
-    where pairs.method in ('id_prefix', 'near_miss_id')
+    left join own_ids using (identity)
 
 ),
 
@@ -101,14 +133,21 @@ crowd as (
         coalesce(blocks.people_in_block, 1) as people_in_block,
         coalesce(rivals.rival_ids, 0) as rival_ids,
         coalesce(frequency.name_frequency, 1) as name_frequency,
-        -- Strangers expected to share the name in the person's birth-day crowd.
-        coalesce(frequency.name_share, 0) * coalesce(births.people_born_that_day, 1)
-            as expected_namesakes,
+        -- Strangers expected in the person's birth-day crowd who could have written the
+        -- record's name: the person's name or the record's, whichever is commoner (王丽 written
+        -- for a rare 王莉 is any 王丽's record as well), or, where one side lost a character,
+        -- every name that fits what is left (int_name_patterns).
+        greatest(
+            coalesce(frequency.name_share, 0),
+            coalesce(record_frequency.name_share, 0),
+            coalesce(patterns.pattern_share, 0)
+        ) * coalesce(births.people_born_that_day, 1) as expected_namesakes,
         -- How often people with such a common name have a namesake here (int_namesake_rate).
         coalesce(namesakes.namesake_rate, 0) as observed_namesake_rate
 
     from pairs
     inner join people using (identity)
+    inner join records using (record_id)
     left join int_match_blocks as blocks
         on blocks.name_key = people.name_key
         and blocks.birth_date = people.birth_date
@@ -116,6 +155,14 @@ crowd as (
     left join rivals using (identity, record_id)
     left join int_name_frequency as frequency
         on frequency.name_key = people.name_key
+    left join int_name_frequency as record_frequency
+        on record_frequency.name_key = records.name_key
+        and records.name_key is distinct from people.name_key
+    left join int_name_patterns as patterns
+        on patterns.pattern = case
+            when contains(people.name_key, '?') then people.name_key
+            when contains(records.name_key, '?') then records.name_key
+        end
     left join int_birth_blocks as births
         on births.birth_date = people.birth_date
         and births.sex = people.sex

@@ -70,11 +70,18 @@ def wrong_check(id_number: str) -> str:
 
 
 def run(
-    tmp_path: Path, config: Config, people: list[list[str]], records: list[list[str]]
+    tmp_path: Path,
+    config: Config,
+    people: list[list[str]],
+    records: list[list[str]],
+    medical: Sequence[list[str]] = (),
 ) -> duckdb.DuckDBPyConnection:
+    """Match `people` against pension `records` (and `medical` ones, where given)."""
     root = tmp_path / "input"
     write_csv(root / "registry" / "r.csv", [REGISTRY_HEADER, *people])
     write_csv(root / "pension" / "p.csv", [ROSTER_HEADER, *records])
+    if medical:
+        write_csv(root / "medical" / "m.csv", [ROSTER_HEADER, *medical])
     return run_matching(root, config, AS_OF, tmp_path / "work").con
 
 
@@ -294,32 +301,108 @@ YUXIN = valid_id("43012419900707222")
 DAMAGED_YUXIN = [wrong_check(YUXIN), YUXIN[:15] + "000"]
 
 
+def born_in_other_years(names: Sequence[str], last_digits: str = "22") -> list[list[str]]:
+    """Registry people with these names, none born the day the test's person was."""
+    return [
+        person(name, valid_id(f"430124{1950 + i}0303{i % 10}{last_digits}"))
+        for i, name in enumerate(names)
+    ]
+
+
+def yuxin_pair(
+    tmp_path: Path, config: Config, others: list[list[str]], written: str, damaged: str
+) -> dict:
+    """王雨欣 beside `others` in the registry; her one record, under `written`, has a damaged ID."""
+    con = run(
+        tmp_path, config, [person("王雨欣", YUXIN), *others], [record("R1", written, damaged)]
+    )
+    return only(decisions(con))
+
+
 @pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
-@pytest.mark.parametrize(("namesakes", "decision"), [(0, "match"), (30, "review")])
+@pytest.mark.parametrize(
+    ("common_name", "namesakes", "decision"),
+    [("王雨欣", 0, "match"), ("王雨欣", 30, "review"), ("王语欣", 30, "review")],
+)
 def test_a_name_that_reads_the_same_on_a_damaged_id_is_written_off_only_when_rare(
-    tmp_path: Path, config: Config, damaged: str, namesakes: int, decision: str
+    tmp_path: Path, config: Config, damaged: str, common_name: str, namesakes: int, decision: str
 ) -> None:
     """With thirty more 王雨欣 in the registry, a stranger born that day whose name reads the
-    same is no longer all but impossible, and the surviving digits fit strangers too."""
-    others = [
-        person("王雨欣", valid_id(f"430124{1950 + i}0303{i % 10}22")) for i in range(namesakes)
-    ]
-    con = run(
-        tmp_path, config, [person("王雨欣", YUXIN), *others], [record("R1", "王语欣", damaged)]
-    )
-    pair = only(decisions(con))
+    same is no longer all but impossible, and the surviving digits fit strangers too. Thirty
+    王语欣 make the record's own name common: any of their namesakes could have written it."""
+    others = born_in_other_years([common_name] * namesakes)
+    pair = yuxin_pair(tmp_path, config, others, "王语欣", damaged)
     assert pair["decision"] == decision
     assert "姓名相近" in pair["reason"]
 
 
 @pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
-def test_a_lost_character_on_a_damaged_id_goes_to_review(
+@pytest.mark.parametrize(("others", "decision"), [(0, "match"), (30, "review")])
+def test_a_lost_character_on_a_damaged_id_is_written_off_only_when_few_names_fit(
+    tmp_path: Path, config: Config, damaged: str, others: int, decision: str
+) -> None:
+    """王?欣 fits every name that reads 王, anything, 欣: alone in the registry it is as rare as
+    王雨欣; beside thirty 王x欣 born in other years a stranger born that day may fit it too."""
+    characters = "心馨新芯昕歆鑫星晓小子紫梓思诗雅亚佳嘉家可柯科一依怡宜逸艺忆义亦"[:others]
+    fitting = born_in_other_years([f"王{c}欣" for c in characters])
+    pair = yuxin_pair(tmp_path, config, fitting, "王?欣", damaged)
+    assert pair["decision"] == decision
+    assert "姓名有缺字，其余一致" in pair["reason"]
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
+def test_a_lost_given_name_on_a_damaged_id_goes_to_review(
     tmp_path: Path, config: Config, damaged: str
 ) -> None:
-    """王?欣 fits every 王 born that day whose name ends in 欣, however rare 王雨欣 is."""
-    con = run(tmp_path, config, [person("王雨欣", YUXIN)], [record("R1", "王?欣", damaged)])
+    """王? fits every two-character 王: beside thirty of them, 王芳 is one of many."""
+    fang = valid_id("43012419900707224")
+    wangs = born_in_other_years(
+        [f"王{c}" for c in "伟静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲兰萍红梅鹏飞斌宇浩凯"], "24"
+    )
+    damaged = fang[:15] + "000" if damaged.endswith("000") else wrong_check(fang)
+    con = run(tmp_path, config, [person("王芳", fang), *wangs], [record("R1", "王?", damaged)])
     pair = only(decisions(con))
     assert pair["decision"] == "review"
+
+
+ROUNDED_ZHANG = ZHANG[:15] + "000"
+
+
+def test_a_damaged_number_is_no_rival_to_the_same_number_whole_on_the_persons_other_record(
+    tmp_path: Path, config: Config
+) -> None:
+    """Excel rounded 张三's number in the registry and in the pension roster; his medical record
+    has it whole. That whole number is his own, not another 张三's: both records are his."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ROUNDED_ZHANG, sex="男", birth="1970-01-01")],
+        [record("R1", "张三", ROUNDED_ZHANG)],
+        medical=[record("M1", "张三", ZHANG, scheme="城乡居民基本医疗保险")],
+    )
+    pairs = decisions(con)
+    assert pairs.select("roster_person_no", "decision").rows() == [("M1", "match"), ("R1", "match")]
+
+
+def test_two_whole_numbers_the_damaged_one_fits_leave_it_to_review(
+    tmp_path: Path, config: Config
+) -> None:
+    """A second 张三 born that day, whose whole number shares the surviving 15 digits, has a
+    medical record too: the rounded pension record could be either man's."""
+    other = valid_id("43012419700101145")
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ROUNDED_ZHANG, sex="男", birth="1970-01-01")],
+        [record("R1", "张三", ROUNDED_ZHANG)],
+        medical=[
+            record("M1", "张三", ZHANG, scheme="城乡居民基本医疗保险"),
+            record("M2", "张三", other, scheme="城乡居民基本医疗保险"),
+        ],
+    )
+    pension = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert pension["decision"] == "review"
+    assert "同县有同名同出生日期的其他人；" in pension["reason"] + "；"
 
 
 def decide(candidates: str, reviews: str = "") -> pl.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -197,3 +198,48 @@ def test_a_small_file_that_breaks_the_shared_pass_is_set_apart(
         "pension/p0.csv",
         "pension/p2.csv",
     ]
+
+
+def test_staging_in_two_processes_stages_what_one_process_does(
+    tmp_path: Path, mixed_inputs: Path, config: Config
+) -> None:
+    """The sample beside broken files, with jobs of a few files each and the pool forced on:
+    the same rows, reports and quarantine as staging everything in this process."""
+    from pipelines.paths import SAMPLE_DIR
+
+    root = tmp_path / "both"
+    shutil.copytree(SAMPLE_DIR, root, ignore=shutil.ignore_patterns("truth"))
+    for source in ("registry", "pension", "medical"):
+        for path in (mixed_inputs / source).iterdir():
+            shutil.copy(path, root / source / f"broken_{path.name}")
+    small_jobs = {"chunk_rows": 1000, "stage_parallel_min_bytes": 0}
+    variants = {
+        "one": config.model_copy(update={"run": config.run.model_copy(update=small_jobs)}),
+        "two": config.model_copy(
+            update={"run": config.run.model_copy(update={**small_jobs, "stage_workers": 2})}
+        ),
+    }
+    results = {}
+    for name, variant in variants.items():
+        work_dir = tmp_path / name
+        reset_work_dir(work_dir)
+        staged = stage_inputs(root, variant, AS_OF, work_dir)
+        results[name] = (
+            [
+                (f.path.name, f.rows_read, f.rows_accepted, f.rows_quarantined, f.error)
+                for f in staged.files
+            ],
+            {
+                source: pl.read_parquet(staged.parquet_glob(source)).sort("_seq")
+                for source in ("registry", "pension", "medical")
+            },
+            pl.read_parquet(staged.quarantine_path),
+        )
+    (files_one, rows_one, quarantine_one), (files_two, rows_two, quarantine_two) = results.values()
+    assert files_two == files_one
+    assert any(error for *_, error in files_one)  # the broken files are among them
+    assert len({name for name, *_ in files_one}) > 10
+    for source, rows in rows_one.items():
+        assert rows.height > 0
+        assert rows_two[source].equals(rows), source
+    assert quarantine_two.equals(quarantine_one)

@@ -80,6 +80,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
         "int_match_block_ids",
         "int_match_blocks",
         "int_name_frequency",
+        "int_name_patterns",
         "int_namesake_rate",
         "int_birth_blocks",
     ):

@@ -1,6 +1,7 @@
 """Scoring and deciding candidate pairs: one vectorised pass per cascade stage.
 
-score = route weight × name similarity
+score = route weight × name similarity (on stages 3 and 4 a name that reads the same, or lost
+                                        one character, counts as 0.9 + 0.1 × its similarity)
         − common-name penalty (term frequency: agreeing on 王伟 says less than on a rare name,
           in proportion to the namesakes expected among people born the same day in the county)
         − 0.02 when the first 15 ID digits differ by a rounding carry (stage 3)
@@ -88,20 +89,23 @@ def _score(config: Config) -> pl.Expr:
     m = config.matching
     weight = pl.col("method").replace_strict(m.route_weights.model_dump(), return_dtype=pl.Float64)
     same_key = pl.col("registry_name_key") == pl.col("roster_name_key")
-    # Where the whole ID agrees, a name that reads the same (a homophone, a lost character)
-    # confirms it almost as well as the same characters do; a clearly different name counts for
-    # half. Where only some digits survive (stages 3 and 4) the name must single the person out
-    # among everyone those digits fit, so it counts as scored: a homophone or a lost character
-    # fits strangers too (陈? fits every 陈 born that day), and such pairs go to review.
-    name_confirms = (
-        pl.when(same_key)
-        .then(1.0)
-        .when(pl.col("name_score") >= m.same_name)
-        .then(0.9 + 0.1 * pl.col("name_score"))
-        .otherwise(0.5 * pl.col("name_score"))
+    # Where ID digits agree, a name that reads the same (a homophone, a lost character) confirms
+    # them almost as well as the same characters do. Where the whole ID agrees, a clearly
+    # different name counts for half. Where only some digits survive (stages 3 and 4), whether
+    # the name singles the person out among everyone those digits fit is the common-name
+    # penalty's and the guards' question (王? fits every 王 born that day; see
+    # _automatic_allowed), and a clearly different name counts as scored.
+    reads_the_same = (pl.when(same_key).then(1.0).when(pl.col("name_score") >= m.same_name)).then(
+        0.9 + 0.1 * pl.col("name_score")
+    )
+    name_confirms = reads_the_same.otherwise(0.5 * pl.col("name_score"))
+    name_with_digits = (
+        pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES))
+        .then(reads_the_same.otherwise(pl.col("name_score")))
+        .otherwise(pl.col("name_score"))
     )
     fuzzy_score = (
-        weight * pl.col("name_score")
+        weight * name_with_digits
         - _common_name_penalty(config)
         - pl.when(pl.col("id_evidence") == "prefix15_rounded").then(0.02).otherwise(0.0)
     ) * (
@@ -142,18 +146,21 @@ def _automatic_allowed(config: Config) -> pl.Expr:
     m = config.matching
     rests_on_name_alone = pl.col("method") == "name_only"
     # Where only some ID digits survive, a name that merely reads the same (王芳 for 王方) fits
-    # any stranger those digits fit whose name reads so too. That is all but impossible for a
-    # rare name, and not for a common one: on generated data where every name is as common as
-    # 张伟, such pairs wrote off a stranger about 1 in 200 times. So they are written off only
-    # when the name is rare enough (damaged_id_max_expected_namesakes, counted over the whole
-    # birth-day crowd, not the fewer people the digits fit). A lost character (陈?)
-    # fits every 陈 born that day, and a name of another length is not a slip of the keyboard:
-    # those always go to review.
+    # any stranger those digits fit whose name reads so too; a name with one lost character
+    # (王?欣) fits every stranger whose name fits what is left. That is all but impossible for a
+    # rare name or pattern, and not for a common one: on generated data where every name is as
+    # common as 张伟, homophone pairs wrote off a stranger about 1 in 200 times. So they are
+    # written off only when strangers are rare enough (damaged_id_max_expected_namesakes,
+    # counted over the whole birth-day crowd, not the fewer people the digits fit, and for a
+    # lost character over every name the pattern fits: 陈? is as common as the surname). Two
+    # lost characters, or a name of another length, is not a slip: those always go to review.
     different_name = pl.col("registry_name_key") != pl.col("roster_name_key")
+    lost_characters = pl.col("registry_name_key").str.count_matches(
+        WILDCARD, literal=True
+    ) + pl.col("roster_name_key").str.count_matches(WILDCARD, literal=True)
     reads_the_same_and_rare = (
         (pl.col("registry_name_key").str.len_chars() == pl.col("roster_name_key").str.len_chars())
-        & ~pl.col("registry_name_key").str.contains(WILDCARD, literal=True)
-        & ~pl.col("roster_name_key").str.contains(WILDCARD, literal=True)
+        & (lost_characters <= 1)
         & (pl.col("expected_namesakes") < m.damaged_id_max_expected_namesakes)
     )
     damaged_id_without_same_name = (
@@ -208,6 +215,13 @@ def _reason(config: Config) -> pl.Expr:
         pl.col("id_evidence").replace_strict(_ID_EVIDENCE_TEXT, return_dtype=pl.String),
         pl.when(same_key)
         .then(pl.lit("姓名一致"))
+        .when(
+            (pl.col("name_score") >= m.same_name)
+            & pl.concat_str("registry_name_key", "roster_name_key").str.contains(
+                WILDCARD, literal=True
+            )
+        )
+        .then(pl.lit("姓名有缺字，其余一致"))
         .when(pl.col("name_score") >= m.same_name)
         .then(pl.lit("姓名相近（同音或繁简）"))
         .otherwise(pl.lit("姓名不同")),

@@ -22,8 +22,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from pipelines.config import Config
 from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
+from pipelines.pool import Job, run_jobs
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
-from pipelines.reporting.pool import Job, run_jobs
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.sqlfiles import load_sql
 from pipelines.warehouse import run_statement
@@ -231,7 +231,7 @@ def write_summaries(
         jobs.append(Job(_write_county, (target, county, as_of, *mine, money), rows))
     province_args = (counts, quarterly, folder / "全省汇总.xlsx", as_of)
     jobs.append(Job(_write_province, province_args, counts.height + quarterly.height))
-    written = run_jobs(jobs, config.reports)
+    written = run_jobs(jobs, config.reports.workers, config.reports.parallel_min_rows)
     log.info("已生成 %d 个县级汇总和全省汇总", len(written) - 1)
     return written
 

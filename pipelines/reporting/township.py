@@ -21,8 +21,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pipelines.config import ReportSettings
 from pipelines.labels import INSURANCE_LABELS, METHOD_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
+from pipelines.pool import Job, run_jobs
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
-from pipelines.reporting.pool import Job, run_jobs
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.review import (
     CHECK_SHEET,
@@ -273,6 +273,6 @@ def write_township_workbooks(
         rows = sum(frame.height for frame in parts.values())
         args = (target, as_of, county, township, parts, secret, mask_ids)
         jobs.append(Job(_write_township, args, rows))
-    written = run_jobs(jobs, settings)
+    written = run_jobs(jobs, settings.workers, settings.parallel_min_rows)
     log.info("已生成 %d 个乡镇工作簿：%s", len(written), reports_dir / as_of.isoformat())
     return written

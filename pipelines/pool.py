@@ -1,0 +1,59 @@
+"""Running independent jobs at once, one process per core.
+
+Staging an input file and writing a workbook both spend much of their time in Python (pandera
+and the name keys; openpyxl cell by cell), so one process works on one core. Files and workbooks
+are independent of each other, so they spread over processes. Each job is a module-level function
+and its arguments (polars frames, dates, paths, the config: all picklable). A process pool costs
+about a second to start (each worker imports polars, pandera and openpyxl), so light sets (the
+sample, a quiet night) run in this process instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Job:
+    """One piece of work, `run(*args)`, and its weight (rows, bytes) to weigh the pool."""
+
+    run: Callable[..., Any]
+    args: tuple[Any, ...]
+    weight: int
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    workers: int,
+    parallel_min_weight: int,
+    on_done: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """Run every job, in processes when they weigh enough to repay starting them.
+
+    The results come back in the jobs' order, and the first failure is raised here. `on_done`
+    sees each result in this process as its job finishes (to report progress), in any order.
+    """
+    done = on_done or (lambda _result: None)
+    workers = min(workers, len(jobs))
+    if workers <= 1 or sum(job.weight for job in jobs) < parallel_min_weight:
+        results = []
+        for job in jobs:
+            results.append(job.run(*job.args))
+            done(results[-1])
+        return results
+    # spawn, not fork: the parent holds DuckDB's and polars' threads, which a forked child
+    # would inherit half-way through whatever they were doing.
+    context = multiprocessing.get_context("spawn")
+    # The heaviest first, so that no core is left with a heavy one at the end.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].weight)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(jobs[i].run, *jobs[i].args): i for i in order}
+        results: dict[int, Any] = {}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            done(results[futures[future]])
+        return [results[i] for i in range(len(jobs))]
