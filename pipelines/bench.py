@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--counties",
         default="",
-        help="--part scale: only these counties (codes, comma-separated), e.g. 430528",
+        help="--part scale: only these counties (codes, comma-separated), e.g. 430527",
     )
     parser.add_argument("--measure-scale", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -52,8 +52,8 @@ def run_jobs(
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].weight)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(jobs[i].run, *jobs[i].args): i for i in order}
-        results: dict[int, Any] = {}
+        by_job: dict[int, Any] = {}
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done(results[futures[future]])
-        return [results[i] for i in range(len(jobs))]
+            by_job[futures[future]] = future.result()
+            done(by_job[futures[future]])
+        return [by_job[i] for i in range(len(jobs))]

@@ -302,13 +302,15 @@ def _plan_jobs(found: dict[str, list[Path]], chunk_bytes: int) -> list[list[_Inp
     number = 0
     for source, paths in found.items():
         current: list[_InputFile] = []
+        current_bytes = 0
         for path in paths:
             number += 1
             file = _InputFile(source, number, path, path.stat().st_size)
-            if current and sum(f.size for f in current) + file.size > chunk_bytes:
+            if current and current_bytes + file.size > chunk_bytes:
                 jobs.append(current)
-                current = []
+                current, current_bytes = [], 0
             current.append(file)
+            current_bytes += file.size
         if current:
             jobs.append(current)
     return jobs

@@ -2,7 +2,7 @@
 -- export could not write the character) fits 王雨欣, 王心欣, 王馨欣 and every other registry name
 -- that reads 王, anything, 欣. Its share is the sum of theirs (int_name_frequency), so a pattern
 -- weighs as the common-name adjustment needs: 陈? fits every two-character 陈 and is as common
--- as the surname; 王?欣 is as rare as the few names it fits.
+-- as all of them together; 王?欣 is as rare as the few names it fits.
 --
 -- Every registry name is masked at each of its positions in turn; the patterns an input actually
 -- carries are looked up here by equality (int_match_evidence). '?' is
