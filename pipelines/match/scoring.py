@@ -26,7 +26,9 @@ from pipelines.normalise.names import WILDCARD, name_similarity
 
 ID_ROUTES = ("exact_id", "upgraded_id")
 # Routes whose ID digits single the person out (address code included, so 参保地 adds nothing).
-_ID_DIGIT_ROUTES = (*ID_ROUTES, "id_prefix", "near_miss_id")
+# Routes on which only some of the ID digits survived (stages 3 and 4).
+_DAMAGED_ID_ROUTES = ("id_prefix", "near_miss_id")
+_ID_DIGIT_ROUTES = (*ID_ROUTES, *_DAMAGED_ID_ROUTES)
 _EXPECTED_NAMESAKES_FOR_FULL_PENALTY = 0.05
 
 _ID_EVIDENCE_TEXT = {
@@ -100,7 +102,7 @@ def _score(config: Config) -> pl.Expr:
     )
     name_confirms = reads_the_same.otherwise(0.5 * pl.col("name_score"))
     name_with_digits = (
-        pl.when(pl.col("method").is_in(_ID_DIGIT_ROUTES))
+        pl.when(pl.col("method").is_in(_DAMAGED_ID_ROUTES))
         .then(reads_the_same.otherwise(pl.col("name_score")))
         .otherwise(pl.col("name_score"))
     )
@@ -117,6 +119,13 @@ def _score(config: Config) -> pl.Expr:
     )
     route_score = pl.when(pl.col("method").is_in(ID_ROUTES)).then(name_confirms)
     return route_score.otherwise(fuzzy_score).clip(0, 1).alias("score")
+
+
+def _lost_characters() -> pl.Expr:
+    """How many characters an export lost (WILDCARD) in the two names together."""
+    return pl.col("registry_name_key").str.count_matches(WILDCARD, literal=True) + pl.col(
+        "roster_name_key"
+    ).str.count_matches(WILDCARD, literal=True)
 
 
 def _namesakes_common_in_data(config: Config) -> pl.Expr:
@@ -152,21 +161,16 @@ def _automatic_allowed(config: Config) -> pl.Expr:
     # common as 张伟, homophone pairs wrote off a stranger about 1 in 200 times. So they are
     # written off only when strangers are rare enough (damaged_id_max_expected_namesakes,
     # counted over the whole birth-day crowd, not the fewer people the digits fit, and for a
-    # lost character over every name the pattern fits: 陈? is as common as the surname). Two
+    # lost character over every name the pattern fits: 陈? as all two-character 陈 together). Two
     # lost characters, or a name of another length, is not a slip: those always go to review.
     different_name = pl.col("registry_name_key") != pl.col("roster_name_key")
-    lost_characters = pl.col("registry_name_key").str.count_matches(
-        WILDCARD, literal=True
-    ) + pl.col("roster_name_key").str.count_matches(WILDCARD, literal=True)
     reads_the_same_and_rare = (
         (pl.col("registry_name_key").str.len_chars() == pl.col("roster_name_key").str.len_chars())
-        & (lost_characters <= 1)
+        & (_lost_characters() <= 1)
         & (pl.col("expected_namesakes") < m.damaged_id_max_expected_namesakes)
     )
     damaged_id_without_same_name = (
-        pl.col("method").is_in(["id_prefix", "near_miss_id"])
-        & different_name
-        & ~reads_the_same_and_rare
+        pl.col("method").is_in(_DAMAGED_ID_ROUTES) & different_name & ~reads_the_same_and_rare
     )
     # Every field a route compares must agree, not merely be unknown.
     corroborated = (
@@ -215,12 +219,7 @@ def _reason(config: Config) -> pl.Expr:
         pl.col("id_evidence").replace_strict(_ID_EVIDENCE_TEXT, return_dtype=pl.String),
         pl.when(same_key)
         .then(pl.lit("姓名一致"))
-        .when(
-            (pl.col("name_score") >= m.same_name)
-            & pl.concat_str("registry_name_key", "roster_name_key").str.contains(
-                WILDCARD, literal=True
-            )
-        )
+        .when((pl.col("name_score") >= m.same_name) & (_lost_characters() > 0))
         .then(pl.lit("姓名有缺字，其余一致"))
         .when(pl.col("name_score") >= m.same_name)
         .then(pl.lit("姓名相近（同音或繁简）"))
