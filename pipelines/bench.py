@@ -449,6 +449,7 @@ def _one_night(request_dir: Path, ledger: Path, reports: Path, as_of: dt.date) -
         "wall_seconds": wall,
         "step_seconds": steps,
         "step_peak_mib": {step: memory.peak.get(step, 0.0) for step in steps},
+        "reconcile_seconds": result.reconcile_seconds,
         "rows_read": sum(f.rows_read for f in result.files),
         "files": len(result.files),
         "people": result.people,
@@ -488,6 +489,18 @@ STEP_ROWS = (
 )
 
 
+def reconcile_part_labels() -> dict[str, str]:
+    """The reconcile step's parts (RunResult.reconcile_seconds), as the table names them."""
+    from pipelines.match import STAGES
+
+    return {
+        "people": "registry people",
+        "prepare": "matching: both sides prepared",
+        **{stage: f"matching: {label}" for stage, label in STAGES},
+        "coverage": "coverage rules",
+    }
+
+
 def scale_table(scale: float, figures: dict, night: str) -> list[str]:
     """The per-step table of one night as markdown lines."""
     run = figures[night]
@@ -498,12 +511,18 @@ def scale_table(scale: float, figures: dict, night: str) -> list[str]:
         "peak RSS MiB |",
         "|---|---:|---:|---:|",
     ]
+    parts = reconcile_part_labels()
     for key, label in STEP_ROWS:
         seconds = run["step_seconds"].get(key, 0.0)
         rate = f"{rows / seconds:,.0f}" if seconds > 0.05 else "–"
         lines.append(
             f"| {label} | {seconds:.1f} | {rate} | {run['step_peak_mib'].get(key, 0):,.0f} |"
         )
+        if key == "reconcile":
+            lines += [
+                f"| — {parts.get(part, part)} | {part_seconds:.1f} | | |"
+                for part, part_seconds in run.get("reconcile_seconds", {}).items()
+            ]
     lines.append(
         f"| **whole run** | **{run['wall_seconds']:.1f}** | {rows / run['wall_seconds']:,.0f} | "
         f"{max(run['step_peak_mib'].values()):,.0f} |"

@@ -81,6 +81,8 @@ class RunResult:
     review_problems: list[str] = field(default_factory=list)
     summaries: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    # The reconcile step's parts (Reconciliation.step_seconds), for the benchmark.
+    reconcile_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _check_inputs(request: RunRequest) -> None:
@@ -144,6 +146,14 @@ class Reconciliation:
     id_conflicts: int
     match_timings: MatchTimings
     seconds: dict[str, float]
+
+    def step_seconds(self) -> dict[str, float]:
+        """People, each part of matching (prepare, then the stages by SQL file), coverage."""
+        return {
+            "people": self.seconds["people"],
+            **self.match_timings.seconds,
+            "coverage": self.seconds["coverage"],
+        }
 
 
 def reconcile(
@@ -269,6 +279,7 @@ def summarise_step(
 ) -> RunResult:
     """The committed run's counts for the officer's summary."""
     result = RunResult(run_id, staged.files, id_conflicts=reconciliation.id_conflicts)
+    result.reconcile_seconds = reconciliation.step_seconds()
     result.review_problems = reviews.problems + _unapplied_reviews(con)
     _summarise(con, result)
     return result

@@ -8,6 +8,6 @@ select
     coalesce(region_stem, id_place_stem) as place_stem,
     count(distinct coalesce(id_number, first17, record_id::varchar)) as people_born_that_day
 
-from int_match_records
+from int_roster_records
 where birth_date is not null
 group by all

@@ -1,97 +1,137 @@
--- Roster records as the matcher sees them: the same ID parts as int_match_people, the birth date
--- and sex their ID carries, and place stems from the ID's address code and from 参保地.
+-- The roster records some registry person could be paired with at some stage, or that tell the
+-- people of a registry person's (name, birth date, county) block apart. Most of a roster belongs
+-- to people who are not in the registry: their whole IDs equal no registry number, and few of
+-- them share a name and birthday with a registry person. Every stage would only read past them,
+-- and at province size (~100 million records) all of them are more than the memory limit holds.
+-- The rules below are each stage's join conditions, loosened, so a record some stage would pair
+-- is always kept: the decisions are those of the whole roster, row for row (a test checks).
 
-with records as (
+with people as (
+
+    select * from int_match_people
+
+),
+
+-- Stages 1 and 2 (and the exact-ID join of the benchmark): the same number.
+registry_ids as (
+
+    select id_number from people where id_number is not null
+
+),
+
+-- Stage 3: the first 15 digits a number Excel destroyed may have spelt (its tail may have
+-- carried into them by one).
+destroyed_number_prefixes as (
+
+    select prefix15_number + shift as written15_number
+    from people, unnest([-1, 0, 1]) as shifts(shift)
+    where id_kind = 'precision_lost' and id_number is null
+
+),
+
+-- Stage 4: a number with a typo pairs with a whole number that shares three of its four segments,
+-- or that undoes a swap across a segment boundary.
+typo_digits as (
+
+    select first17::bigint as digits, first17
+    from people
+    where id_number is null and id_kind <> 'precision_lost' and first17 is not null
+
+),
+
+typo_swaps as (
+
+    select (left(first17, 5) || substr(first17, 7, 1) || substr(first17, 6, 1)
+        || substr(first17, 8))::bigint as digits
+    from typo_digits
+    union all
+    select (left(first17, 11) || substr(first17, 13, 1) || substr(first17, 12, 1)
+        || substr(first17, 14))::bigint
+    from typo_digits
+    union all
+    select (left(first17, 13) || substr(first17, 15, 1) || substr(first17, 14, 1)
+        || substr(first17, 16))::bigint
+    from typo_digits
+
+),
+
+-- Stage 5: people without a usable number are looked for among everyone born that day in their
+-- county.
+born_where_no_usable_id as (
+
+    select distinct birth_date, place_stem
+    from people
+    where prefix15_number is null and birth_date is not null and place_stem is not null
+
+),
+
+-- Stage 6: people without even a birth date, by name and county.
+named_where_no_birth_date as (
+
+    select distinct name_key, place_stem
+    from people
+    where birth_date is null and name_key is not null and place_stem is not null
+
+),
+
+-- int_match_block_ids: the blocks registry people sit in.
+registry_blocks as (
+
+    select distinct name_key, birth_date, place_stem
+    from people
+    where name_key is not null and birth_date is not null
+
+),
+
+records as (
 
     select
         *,
-        -- A trusted ID has 18 characters by definition; only damaged ones need the pattern
-        -- (a case, not an or: DuckDB then runs the pattern on those rows alone).
-        case
-            when id_number is not null then true
-            else coalesce(regexp_full_match(id_clean, '[0-9]{17}[0-9X]'), false)
-        end as has_18_characters
+        coalesce(first17, left(id_number, 17))::bigint as digits
 
-    from stg_roster_records
+    from int_roster_records
 
 ),
 
-county_codes as (
+-- The lookups with two or three columns are left joins against distinct keys: a hash join each
+-- (as a `(a, b) in (...)` list they ran ten times slower, testing every null).
+kept as (
 
-    select code, min(stem) as stem from stg_county_codes group by code
-
-),
-
--- 参保地 takes a few hundred distinct values over millions of records: read each once.
-regions as (
-
-    select
-        region,
-        case
-            when regexp_full_match(region, '[0-9]{6,12}')
-                then (select min(stem) from county_codes where code = left(region, 6))
-            else regexp_replace(region, '(自治县|县|市|区|特区|管理区)$', '')
-        end as region_stem
-
-    from (select distinct region from stg_roster_records where region is not null)
-
-),
-
-prepared as (
-
-    select
-        records.record_id,
-        records.insurance,
-        records.status_group,
-        records.id_number,
-        records.id_kind,
-        -- The 14 characters a float leaves certain: what ties a float-damaged record to its
-        -- owner's other records (see int_match_evidence).
-        case when records.id_kind = 'precision_lost' then left(records.id_prefix15, 14) end
-            as prefix14,
-        -- The first 15 digits as a number: float rounding can carry into them, by at most one.
-        try_cast(left(coalesce(records.id_number, records.id_prefix15), 15) as bigint)
-            as prefix15_number,
-        -- What a float left of digits 16-18: near 000 or 999 the first 15 may have carried.
-        case
-            when records.id_kind = 'precision_lost'
-                then try_cast(substr(records.id_clean, 16, 3) as integer)
-        end as float_tail,
-        case
-            when records.id_number is not null then substr(records.id_number, 16, 2)::integer
-        end as trusted_tail,
-        -- The first 17 characters of a damaged number as written, for near-miss comparison (a
-        -- trusted number's are left(id_number, 17): not stored twice for millions of records).
-        case
-            when records.id_number is null and records.has_18_characters
-                then left(records.id_clean, 17)
-        end as first17,
-        -- The first 15 digits as written, trusted or not (see int_match_people).
-        case
-            when records.has_18_characters
-                then left(coalesce(records.id_number, records.id_clean), 15)::bigint
-        end as written15_number,
-        records.id_birth_date as birth_date,
-        -- The sex digit survives a damaged birth date, so read it even when the ID is invalid
-        -- (but not after a float destroyed the tail: that digit is noise).
-        coalesce(
-            records.id_sex,
-            case
-                when records.id_kind = 'invalid' and records.has_18_characters
-                    then case
-                        when substr(records.id_clean, 17, 1)::integer % 2 = 1 then '男' else '女'
-                    end
-            end
-        ) as sex,
-        id_county.stem as id_place_stem,
-        regions.region_stem,
-        records.name_key
-
+    select records.* exclude (digits)
     from records
-    left join county_codes as id_county
-        on id_county.code = left(records.id_prefix15, 6)
-    left join regions using (region)
+    left join born_where_no_usable_id as born_in_region
+        on born_in_region.birth_date = records.birth_date
+        and born_in_region.place_stem = records.region_stem
+    left join born_where_no_usable_id as born_in_id_place
+        on born_in_id_place.birth_date = records.birth_date
+        and born_in_id_place.place_stem = records.id_place_stem
+    left join named_where_no_birth_date as named_in_region
+        on named_in_region.name_key = records.name_key
+        and named_in_region.place_stem = records.region_stem
+    left join named_where_no_birth_date as named_in_id_place
+        on named_in_id_place.name_key = records.name_key
+        and named_in_id_place.place_stem = records.id_place_stem
+    left join registry_blocks as block
+        on block.name_key = records.name_key
+        and block.birth_date = records.birth_date
+        and block.place_stem = coalesce(records.region_stem, records.id_place_stem)
+    where
+        -- A number that is missing or damaged: any stage past the first may need it.
+        records.id_number is null
+        or records.birth_date is null
+        or records.id_number in (select id_number from registry_ids)
+        or records.written15_number in (select written15_number from destroyed_number_prefixes)
+        or without_address(records.digits) in (select without_address(digits) from typo_digits)
+        or without_month(records.digits) in (select without_month(digits) from typo_digits)
+        or without_day(records.digits) in (select without_day(digits) from typo_digits)
+        or without_sequence(records.digits) in (select without_sequence(digits) from typo_digits)
+        or records.digits in (select digits from typo_swaps)
+        or born_in_region.birth_date is not null
+        or born_in_id_place.birth_date is not null
+        or named_in_region.name_key is not null
+        or named_in_id_place.name_key is not null
+        or block.name_key is not null
 
 )
 
-select * from prepared
+select * from kept

@@ -569,6 +569,44 @@ def test_as_of_date_is_where_ages_are_counted(tmp_path: Path, config: Config) ->
     assert coverage(after)["少年"]["status"] == "unenrolled"
 
 
+def generated_scale_set(out: Path, names: str, people: int = 3000) -> Path:
+    """The scale generator's input folder (every damage kind and hard case) at a small size."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pipelines.sample_data", "--out", str(out), "--scale"]
+    command += ["--people", str(people), "--names", names]
+    subprocess.run(command, check=True, capture_output=True)
+    return out
+
+
+def test_records_no_registry_person_could_be_paired_with_are_left_out_and_change_nothing(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """int_match_records keeps only what some stage could pair (most of a roster is people
+    outside the registry); matching every roster record instead gives the same decisions."""
+    import pipelines.warehouse
+
+    data = generated_scale_set(tmp_path / "scale", "realistic")
+    query = "select * exclude (score), round(score, 12) from int_match_decisions order by all"
+    cut = run_matching(data, config, AS_OF, tmp_path / "w1").con
+    kept, decided = (
+        cut.sql("select count(*) from int_match_records").fetchall()[0][0],
+        cut.sql(query).pl(),
+    )
+    every_record = "select * from int_roster_records"
+    original = pipelines.warehouse.load_sql
+    monkeypatch.setattr(
+        pipelines.warehouse,
+        "load_sql",
+        lambda name: every_record if name == "int_match_records" else original(name),
+    )
+    whole = run_matching(data, config, AS_OF, tmp_path / "w2").con
+    assert whole.sql("select count(*) from int_match_records").fetchall()[0][0] > 2 * kept
+    assert decided.height > 3000
+    assert decided.equals(whole.sql(query).pl())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("names", ["realistic", "crowded"])
 def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_one_wrongly(
@@ -576,28 +614,9 @@ def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_o
 ) -> None:
     """A small scale set with every damage and hard case, under both name models: zero false
     write-offs and far higher recall than an exact-ID join."""
-    import subprocess
-    import sys
-
     from pipelines.bench_matching import outcomes, recall_by_damage, summarise
 
-    data = tmp_path / "scale"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.sample_data",
-            "--out",
-            str(data),
-            "--scale",
-            "--people",
-            "3000",
-            "--names",
-            names,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    data = generated_scale_set(tmp_path / "scale", names)
     con = run_matching(data, config, AS_OF, tmp_path / "work").con
     cascade = outcomes(con, data / "truth", "cascade")
     ours = summarise(cascade)

@@ -60,7 +60,7 @@ class MatchTimings:
 
 def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     run_statement(con, "matching_macros")
-    # A view: the matcher reads a few of its columns once (int_match_records), and copying every
+    # A view: the matcher reads a few of its columns (int_roster_records), and copying every
     # staged column of millions of records into a table cost more than the matching stages.
     define_view(
         con,
@@ -74,8 +74,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
         counties_2017=str(REFERENCE_DIR / "hunan_counties_2017.csv"),
         code_history=str(REFERENCE_DIR / "hunan_division_codes_history_1980_2019.csv"),
     )
+    materialise(con, "int_match_people")
+    # Every record is read, but only the few a registry person could be paired with are kept as
+    # a table (int_match_records): at province size the whole roster, ~100 million records, is
+    # more than DuckDB's memory limit holds.
+    define_view(con, "int_roster_records")
     for name in (
-        "int_match_people",
         "int_match_records",
         "int_match_block_ids",
         "int_match_blocks",
@@ -129,6 +133,8 @@ def match_rosters(
         started = time.perf_counter()
         timings.pairs[stage] = _run_stage(con, stage, config, score)
         timings.seconds[stage] = time.perf_counter() - started
-        log.info("比对 %s：%d 对候选", label, timings.pairs[stage])
+        log.info(
+            "比对 %s：%d 对候选（%.1f 秒）", label, timings.pairs[stage], timings.seconds[stage]
+        )
     materialise(con, "int_match_decisions")
     return timings
