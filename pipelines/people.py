@@ -48,5 +48,7 @@ def build_registry_people(
     conflicts = score_name_conflicts(query(con, "int_registry_id_names"), config.matching.same_name)
     table_from_frame(con, "int_registry_name_conflicts", conflicts)
     materialise(con, "int_registry_identity")
+    # Every row is in int_registry_identity now; a province's registry is too big to keep twice.
+    con.execute("drop table stg_registry_rows").fetchall()
     materialise(con, "int_registry_people", as_of=as_of)
     return conflicts

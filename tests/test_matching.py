@@ -698,3 +698,38 @@ def test_the_same_person_in_two_lists_is_one_person(tmp_path: Path, config: Conf
     con = run_matching(root, config, AS_OF, tmp_path / "work").con
     people = con.sql("select id_number, categories from int_registry_people").pl()
     assert people.rows() == [(ZHANG, ["低保对象", "建档立卡贫困人口"])]
+
+
+def test_a_person_key_is_the_sources_where_it_names_one_person(
+    tmp_path: Path, config: Config
+) -> None:
+    """People on one list and people on several are built on separate paths
+    (int_registry_people): the source 人员编号 is kept where it names one person, from the
+    建档立卡 row first; a number two people share is replaced by a derived key."""
+    header = [*REGISTRY_HEADER, "人员编号"]
+    root = tmp_path / "input"
+    zhang_dibao = person("张三", "", sex="男", birth="1970-01-01") + ["D-ZHANG"]
+    zhang_dibao[7] = "低保对象"
+    write_csv(
+        root / "registry" / "建档立卡.csv",
+        [
+            header,
+            person("张三", ZHANG) + ["K-ZHANG"],
+            person("李四", LI) + ["K-SHARED"],
+            person("王五", valid_id("43012419800303335")) + ["K-SHARED"],
+            person("赵六", valid_id("43012419850404446")) + ["K-ZHAO"],
+        ],
+    )
+    write_csv(root / "registry" / "低保.csv", [header, zhang_dibao])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER])
+    con = run_matching(root, config, AS_OF, tmp_path / "work").con
+    people = {
+        name: (key, categories, rows)
+        for name, key, categories, rows in con.sql(
+            "select name, person_key, categories, list_rows from int_registry_people"
+        ).fetchall()
+    }
+    assert people["张三"] == ("K-ZHANG", ["低保对象", "建档立卡贫困人口"], 2)
+    assert people["赵六"] == ("K-ZHAO", ["建档立卡贫困人口"], 1)
+    assert people["李四"][0].startswith("P") and people["王五"][0].startswith("P")
+    assert people["李四"][0] != people["王五"][0]
