@@ -60,6 +60,7 @@ STAGE_LABELS = {
     "int_match_s4_near_miss_id": "match: 4 near-miss ID",
     "int_match_s5_no_usable_id": "match: 5 birth+sex+county",
     "int_match_s6_name_only": "match: 6 name only",
+    "decisions": "match: one person per record, reviews",
     "match": "match: all stages",
     "coverage": "coverage rules",
 }
@@ -489,18 +490,6 @@ STEP_ROWS = (
 )
 
 
-def reconcile_part_labels() -> dict[str, str]:
-    """The reconcile step's parts (RunResult.reconcile_seconds), as the table names them."""
-    from pipelines.match import STAGES
-
-    return {
-        "people": "registry people",
-        "prepare": "matching: both sides prepared",
-        **{stage: f"matching: {label}" for stage, label in STAGES},
-        "coverage": "coverage rules",
-    }
-
-
 def scale_table(scale: float, figures: dict, night: str) -> list[str]:
     """The per-step table of one night as markdown lines."""
     run = figures[night]
@@ -511,7 +500,6 @@ def scale_table(scale: float, figures: dict, night: str) -> list[str]:
         "peak RSS MiB |",
         "|---|---:|---:|---:|",
     ]
-    parts = reconcile_part_labels()
     for key, label in STEP_ROWS:
         seconds = run["step_seconds"].get(key, 0.0)
         rate = f"{rows / seconds:,.0f}" if seconds > 0.05 else "–"
@@ -520,7 +508,7 @@ def scale_table(scale: float, figures: dict, night: str) -> list[str]:
         )
         if key == "reconcile":
             lines += [
-                f"| — {parts.get(part, part)} | {part_seconds:.1f} | | |"
+                f"| — {STAGE_LABELS.get(part, part)} | {part_seconds:.1f} | | |"
                 for part, part_seconds in run.get("reconcile_seconds", {}).items()
             ]
     lines.append(

@@ -708,16 +708,16 @@ def test_a_person_key_is_the_sources_where_it_names_one_person(
     建档立卡 row first; a number two people share is replaced by a derived key."""
     header = [*REGISTRY_HEADER, "人员编号"]
     root = tmp_path / "input"
-    zhang_dibao = person("张三", "", sex="男", birth="1970-01-01") + ["D-ZHANG"]
+    zhang_dibao = [*person("张三", "", sex="男", birth="1970-01-01"), "D-ZHANG"]
     zhang_dibao[7] = "低保对象"
     write_csv(
         root / "registry" / "建档立卡.csv",
         [
             header,
-            person("张三", ZHANG) + ["K-ZHANG"],
-            person("李四", LI) + ["K-SHARED"],
-            person("王五", valid_id("43012419800303335")) + ["K-SHARED"],
-            person("赵六", valid_id("43012419850404446")) + ["K-ZHAO"],
+            [*person("张三", ZHANG), "K-ZHANG"],
+            [*person("李四", LI), "K-SHARED"],
+            [*person("王五", valid_id("43012419800303335")), "K-SHARED"],
+            [*person("赵六", valid_id("43012419850404446")), "K-ZHAO"],
         ],
     )
     write_csv(root / "registry" / "低保.csv", [header, zhang_dibao])

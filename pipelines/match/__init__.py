@@ -136,5 +136,7 @@ def match_rosters(
         log.info(
             "比对 %s：%d 对候选（%.1f 秒）", label, timings.pairs[stage], timings.seconds[stage]
         )
+    started = time.perf_counter()
     materialise(con, "int_match_decisions")
+    timings.seconds["decisions"] = time.perf_counter() - started
     return timings
