@@ -94,7 +94,7 @@ records as (
 ),
 
 -- The lookups with two or three columns are left joins against distinct keys: a hash join each
--- (as a `(a, b) in (...)` list they ran ten times slower, testing every null).
+-- (written as `(a, b) in (...)` the whole query ran seven times slower at 100k people).
 kept as (
 
     select records.* exclude (digits)
@@ -116,7 +116,7 @@ kept as (
         and block.birth_date = records.birth_date
         and block.place_stem = coalesce(records.region_stem, records.id_place_stem)
     where
-        -- A number that is missing or damaged: any stage past the first may need it.
+        -- A number that is missing or damaged, or no birth date: stages 3 to 6 may need it.
         records.id_number is null
         or records.birth_date is null
         or records.id_number in (select id_number from registry_ids)
