@@ -41,17 +41,11 @@ typo_digits as (
 
 typo_swaps as (
 
-    select (left(first17, 5) || substr(first17, 7, 1) || substr(first17, 6, 1)
-        || substr(first17, 8))::bigint as digits
-    from typo_digits
+    select swapped_at(first17, 6) as digits from typo_digits
     union all
-    select (left(first17, 11) || substr(first17, 13, 1) || substr(first17, 12, 1)
-        || substr(first17, 14))::bigint
-    from typo_digits
+    select swapped_at(first17, 12) from typo_digits
     union all
-    select (left(first17, 13) || substr(first17, 15, 1) || substr(first17, 14, 1)
-        || substr(first17, 16))::bigint
-    from typo_digits
+    select swapped_at(first17, 14) from typo_digits
 
 ),
 

@@ -22,12 +22,9 @@ with people as (
         first17,
         first17::bigint as digits,
         -- The number with the digits at one segment boundary swapped (6|7, 12|13, 14|15).
-        (left(first17, 5) || substr(first17, 7, 1) || substr(first17, 6, 1)
-            || substr(first17, 8))::bigint as swapped_address_month,
-        (left(first17, 11) || substr(first17, 13, 1) || substr(first17, 12, 1)
-            || substr(first17, 14))::bigint as swapped_month_day,
-        (left(first17, 13) || substr(first17, 15, 1) || substr(first17, 14, 1)
-            || substr(first17, 16))::bigint as swapped_day_sequence
+        swapped_at(first17, 6) as swapped_address_month,
+        swapped_at(first17, 12) as swapped_month_day,
+        swapped_at(first17, 14) as swapped_day_sequence
 
     from int_match_people
     semi join (select distinct identity from int_match_open_people) as open using (identity)

@@ -12,3 +12,10 @@ as digits // 100000000000 * 100000 + digits % 100000;
 create or replace temp macro without_day(digits) as digits // 100000 * 1000 + digits % 1000;
 
 create or replace temp macro without_sequence(digits) as digits // 1000;
+
+-- The 17 digits with the two at `position` and `position + 1` swapped: a swap across a segment
+-- boundary (6|7, 12|13, 14|15) spoils two segments, so stage 4 undoes it instead.
+create or replace temp macro swapped_at(first17, position) as (
+    left(first17, position - 1) || substr(first17, position + 1, 1)
+    || substr(first17, position, 1) || substr(first17, position + 2)
+)::bigint;
