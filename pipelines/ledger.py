@@ -146,12 +146,15 @@ def commit_run(
         state = {"run_id": run_id, "as_of": run.as_of}
         con.execute(load_sql("ledger_insert_events"), state).fetchall()
         fault_point("before_state_update")
-        con.execute(
-            f"create temp table person_state_next as {load_sql('ledger_next_state')}", state
-        ).fetchall()
+        next_state = load_sql("ledger_next_state")
         if _holds_state(con):
+            con.execute(f"create temp table person_state_next as {next_state}", state).fetchall()
             run_statement(con, "ledger_keep_changed_state")
-        run_statement(con, "ledger_update_state")
+            run_statement(con, "ledger_update_state")
+        else:
+            # A first night has nothing to compare or replace: the state goes straight in,
+            # without a copy of every person's row held in memory first (a province's is GBs).
+            con.execute(f"insert into person_state {next_state}", state).fetchall()
         con.execute(load_sql("ledger_insert_township_counts"), state).fetchall()
         fault_point("before_commit")
         con.execute("commit").fetchall()

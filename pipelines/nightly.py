@@ -24,7 +24,7 @@ from pipelines.labels import INSURANCE_LABELS
 from pipelines.ledger import LEDGER_ALIAS, RunInfo, attach_ledger, commit_run, latest_as_of
 from pipelines.lock import LedgerLockedError, ledger_lock
 from pipelines.log import get_logger
-from pipelines.match import MatchTimings, Scorer, match_rosters
+from pipelines.match import MatchTimings, Scorer, drop_cascade_tables, match_rosters
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import from_project
 from pipelines.people import build_registry_people
@@ -163,10 +163,14 @@ def reconcile(
     as_of: dt.date,
     review_decisions: pl.DataFrame | None = None,
     score: Scorer = score_pairs,
+    *,
+    keep_cascade_tables: bool = False,
 ) -> Reconciliation:
     """Staged inputs → registry people → matches → rpt_person_coverage, in the work database.
 
-    `score` scores each matching stage's pairs: here, or spread over workers (flows.py, Dask)."""
+    `score` scores each matching stage's pairs: here, or spread over workers (flows.py, Dask).
+    The cascade's intermediates are dropped once it has decided, unless a benchmark that
+    inspects them asks to keep them."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     log.info("合并在册人员")
@@ -175,6 +179,8 @@ def reconcile(
     started = time.perf_counter()
     log.info("比对参保名册")
     timings = match_rosters(con, staged, config, review_decisions, score)
+    if not keep_cascade_tables:
+        drop_cascade_tables(con)
     seconds["match"] = time.perf_counter() - started
     started = time.perf_counter()
     compute_coverage(con, config)

@@ -569,6 +569,38 @@ def test_as_of_date_is_where_ages_are_counted(tmp_path: Path, config: Config) ->
     assert coverage(after)["少年"]["status"] == "unenrolled"
 
 
+def test_a_nightly_reconcile_keeps_only_what_coverage_the_ledger_and_reports_read(
+    tmp_path: Path, config: Config
+) -> None:
+    """The cascade's intermediates are dropped once it has decided (a province's are GBs of
+    DuckDB's memory); coverage, read through its view, still carries each person's columns."""
+    from pipelines.match import CASCADE_TABLES
+    from pipelines.nightly import reconcile
+    from pipelines.stage import reset_work_dir, stage_inputs
+    from pipelines.warehouse import open_work_db
+
+    root = tmp_path / "input"
+    write_csv(root / "registry" / "r.csv", [REGISTRY_HEADER, person("张三", ZHANG)])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER, record("P1", "张三", ZHANG)])
+    work = tmp_path / "work"
+    reset_work_dir(work)
+    staged = stage_inputs(root, config, AS_OF, work)
+
+    def tables(keep: bool) -> set[str]:
+        con = open_work_db(config, work)
+        reconcile(con, staged, config, AS_OF, keep_cascade_tables=keep)
+        names = {row[0] for row in con.sql("select table_name from duckdb_tables()").fetchall()}
+        assert coverage(con)["张三"]["status"] == "enrolled"
+        assert coverage(con)["张三"]["township"] == "甲镇"
+        con.close()
+        return names
+
+    assert set(CASCADE_TABLES) <= tables(keep=True)
+    left = tables(keep=False)
+    assert not left & set(CASCADE_TABLES)
+    assert {"int_match_decisions", "int_registry_people", "int_person_coverage"} <= left
+
+
 def generated_scale_set(out: Path, names: str, people: int = 3000) -> Path:
     """The scale generator's input folder (every damage kind and hard case) at a small size."""
     import subprocess

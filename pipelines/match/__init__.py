@@ -50,6 +50,27 @@ STAGES = (
 )
 
 
+# What only the cascade reads. Coverage, the ledger and the reports need the decisions, the
+# registry people and the staged rosters; a province's intermediates are several GB, which
+# would crowd DuckDB's memory limit for the rest of the run (see `drop_cascade_tables`).
+CASCADE_TABLES = (
+    "int_registry_identity",
+    "int_match_people",
+    "int_match_records",
+    "int_match_block_ids",
+    "int_match_blocks",
+    "int_name_frequency",
+    "int_name_patterns",
+    "int_namesake_rate",
+    "int_birth_blocks",
+    "int_match_open_people",
+    "int_match_claimed_records",
+    "int_match_stage_pairs",
+    "int_match_stage_settled",
+    "int_match_candidates",
+)
+
+
 @dataclass
 class MatchTimings:
     """Seconds per step, for the run summary and the benchmark."""
@@ -140,3 +161,9 @@ def match_rosters(
     materialise(con, "int_match_decisions")
     timings.seconds["decisions"] = time.perf_counter() - started
     return timings
+
+
+def drop_cascade_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Free what only the cascade read, once int_match_decisions holds its outcome."""
+    for name in CASCADE_TABLES:
+        con.execute(f"drop table if exists {name}").fetchall()

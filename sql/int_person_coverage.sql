@@ -1,0 +1,155 @@
+-- Coverage per registry person per insurance as of the run date: the outcome only (status,
+-- exemption, match, flags). rpt_person_coverage adds the person's own columns back, as a view:
+-- written out once per insurance here they were most of a province's memory. Parameters:
+-- $as_of, $pension_min_age, $benefit_age, $pension_exempt_states, $student_reason,
+-- $medical_excluded_states, $receiving_statuses.
+
+with people as (
+
+    select * from int_registry_people
+
+),
+
+insurances as (
+
+    select unnest(['pension', 'medical']) as insurance
+
+),
+
+matched_records as (
+
+    -- Only decided matches count, and only records whose status counts as enrolled.
+    select
+        decisions.identity,
+        decisions.insurance,
+        decisions.method,
+        decisions.score,
+        decisions.reason,
+        records.roster_person_no,
+        records.scheme,
+        records.status,
+        records.status_group,
+        list_contains($receiving_statuses, records.status) as is_receiving,
+        -- 城乡居民 vs 职工/机关事业: active in both is 重复参保.
+        case when records.scheme like '城乡居民%' then 'resident' else 'employee' end
+            as scheme_family
+
+    from int_match_decisions as decisions
+    inner join stg_roster_records as records using (record_id)
+    where decisions.decision = 'match'
+        and records.status_group in ('enrolled', 'suspended')
+
+),
+
+best_match as (
+
+    -- A paying record beats a suspended one; then the higher score; then a stable order.
+    select
+        identity,
+        insurance,
+        arg_min(roster_person_no, (status_group <> 'enrolled', -score, roster_person_no))
+            as roster_person_no,
+        arg_min(scheme, (status_group <> 'enrolled', -score, roster_person_no))
+            as roster_scheme,
+        arg_min(method, (status_group <> 'enrolled', -score, roster_person_no)) as match_method,
+        max(score) as match_score,
+        arg_min(reason, (status_group <> 'enrolled', -score, roster_person_no)) as match_reason,
+        bool_and(status_group = 'suspended') as only_suspended,
+        bool_or(is_receiving) as is_receiving,
+        count(distinct scheme_family) > 1 as is_duplicate_enrolment
+
+    from matched_records
+    group by identity, insurance
+
+),
+
+pending_review as (
+
+    select identity, insurance, max(score) as review_score,
+        arg_max(reason, score) as review_reason,
+        arg_max(method, score) as review_method
+    from int_match_decisions
+    where decision = 'review'
+    group by identity, insurance
+
+),
+
+exemptions as (
+
+    select
+        people.identity,
+        insurances.insurance,
+        case
+            when insurances.insurance = 'pension' then case
+                when list_contains($pension_exempt_states, people.person_state)
+                    then people.person_state
+                when people.age < $pension_min_age
+                    then '未满' || $pension_min_age::varchar || '周岁'
+                when people.is_student then $student_reason
+            end
+            when list_contains($medical_excluded_states, people.person_state)
+                then people.person_state
+        end as exempt_reason,
+        case
+            when list_contains($pension_exempt_states, people.person_state)
+                or list_contains($medical_excluded_states, people.person_state)
+                then '人员状态'
+            when insurances.insurance = 'pension' and people.age < $pension_min_age
+                then '出生日期'
+            when insurances.insurance = 'pension' and people.is_student then '在校生状况'
+        end as exempt_evidence
+
+    from people
+    cross join insurances
+
+),
+
+coverage as (
+
+    select
+        people.identity,
+        exemptions.insurance,
+        case
+            -- The dead, the imprisoned, soldiers and emigrants are not asked to enrol even if an
+            -- old record is still active; everyone else who is enrolled counts as enrolled.
+            when exemptions.exempt_reason is not null and exemptions.exempt_evidence = '人员状态'
+                then 'exempt'
+            when best_match.identity is not null then 'enrolled'
+            when exemptions.exempt_reason is not null then 'exempt'
+            when pending_review.identity is not null then 'review'
+            else 'unenrolled'
+        end as status,
+        exemptions.exempt_reason,
+        exemptions.exempt_evidence,
+        best_match.roster_person_no,
+        best_match.roster_scheme,
+        coalesce(best_match.match_method, pending_review.review_method) as match_method,
+        coalesce(best_match.match_score, pending_review.review_score) as match_score,
+        coalesce(best_match.match_reason, pending_review.review_reason) as match_reason,
+        list_value(
+            case when best_match.only_suspended then '参保未缴费' end,
+            case when best_match.is_duplicate_enrolment then '重复参保' end,
+            case when exemptions.insurance = 'pension' and best_match.identity is not null
+                and people.age >= $benefit_age and not best_match.is_receiving
+                then '60岁以上未领取待遇' end,
+            case when people.birth_date is null then '出生日期无法确定' end,
+            case when people.id_number is null then '身份证号无法确认' end,
+            case when people.has_id_conflict then '身份证号与他人重复' end
+        ) as raw_flags
+
+    from people
+    inner join exemptions using (identity)
+    left join best_match
+        on best_match.identity = people.identity
+        and best_match.insurance = exemptions.insurance
+    left join pending_review
+        on pending_review.identity = people.identity
+        and pending_review.insurance = exemptions.insurance
+
+)
+
+select
+    * exclude (raw_flags),
+    list_filter(raw_flags, lambda flag: flag is not null) as flags
+
+from coverage
