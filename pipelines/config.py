@@ -190,6 +190,7 @@ class RunSettings(_Strict):
     stage_workers: int = Field(ge=1)
     stage_parallel_min_bytes: int = Field(ge=0)
     duckdb_memory_limit: str
+    score_batch_pairs: int = Field(ge=1000)
     work_dir: Path
     backups_keep: int = Field(ge=0)
     dask_partitions: int = Field(ge=1)

@@ -10,7 +10,7 @@ makes sure no roster record is written off against two people.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -66,6 +66,7 @@ CASCADE_TABLES = (
     "int_match_open_people",
     "int_match_claimed_records",
     "int_match_stage_pairs",
+    "int_match_evidence",
     "int_match_stage_settled",
     "int_match_candidates",
 )
@@ -114,16 +115,41 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     materialise(con, "int_match_open_people")
 
 
+def _evidence_batches(con: duckdb.DuckDBPyConnection, batch_pairs: int) -> Iterator[pl.DataFrame]:
+    """The stage's pairs with their evidence, about `batch_pairs` at a time, each person's pairs
+    in one batch (scoring compares a person's candidates with each other, never across people).
+
+    A province's exact-ID stage proposes some 10 million pairs: fetched and scored in one piece,
+    they took about 5 GB in Python on top of DuckDB's memory limit."""
+    pairs = con.execute("select count(*) from int_match_stage_pairs").fetchall()[0][0]
+    batches = -(-pairs // batch_pairs)
+    if batches <= 1:
+        yield query(con, "int_match_evidence")
+        return
+    # Kept as a table, so that each batch is a scan of it rather than the joins again.
+    materialise(con, "int_match_evidence")
+    for batch in range(batches):
+        yield con.sql(
+            "select * from int_match_evidence where hash(identity) % $batches = $batch",
+            params={"batches": batches, "batch": batch},
+        ).pl()
+
+
 def _run_stage(con: duckdb.DuckDBPyConnection, stage: str, config: Config, score: Scorer) -> int:
     """Propose, score and record one stage's pairs; return how many were kept."""
     materialise(con, "int_match_claimed_records")
     materialise(con, stage, as_table="int_match_stage_pairs")
-    scored = score(query(con, "int_match_evidence"), config)
-    append_frame(con, "int_match_candidates", scored)
-    settled = scored.filter(pl.col("decision") == "match", pl.col("record_counts"))
-    table_from_frame(con, "int_match_stage_settled", settled.select("identity", "insurance"))
+    kept = 0
+    settled = [pl.DataFrame(schema=CANDIDATE_SCHEMA).select("identity", "insurance")]
+    for pairs in _evidence_batches(con, config.run.score_batch_pairs):
+        scored = score(pairs, config)
+        append_frame(con, "int_match_candidates", scored)
+        matched = scored.filter(pl.col("decision") == "match", pl.col("record_counts"))
+        settled.append(matched.select("identity", "insurance"))
+        kept += scored.height
+    table_from_frame(con, "int_match_stage_settled", pl.concat(settled))
     run_statement(con, "int_match_settle")
-    return scored.height
+    return kept
 
 
 def match_rosters(
