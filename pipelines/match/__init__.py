@@ -50,12 +50,8 @@ STAGES = (
 )
 
 
-# What only the cascade reads. Coverage, the ledger and the reports need the decisions, the
-# registry people and the staged rosters; a province's intermediates are several GB, which
-# would crowd DuckDB's memory limit for the rest of the run (see `drop_cascade_tables`).
-CASCADE_TABLES = (
-    "int_registry_identity",
-    "int_match_people",
+# What `_prepare` builds from both sides, in order, before the first stage.
+PREPARED_TABLES = (
     "int_match_records",
     "int_match_block_ids",
     "int_match_blocks",
@@ -63,6 +59,15 @@ CASCADE_TABLES = (
     "int_name_patterns",
     "int_namesake_rate",
     "int_birth_blocks",
+)
+
+# What only the cascade reads. Coverage, the ledger and the reports need the decisions, the
+# registry people and the staged rosters; a province's intermediates are several GB, which
+# would crowd DuckDB's memory limit for the rest of the run (see `drop_cascade_tables`).
+CASCADE_TABLES = (
+    "int_registry_identity",
+    "int_match_people",
+    *PREPARED_TABLES,
     "int_match_open_people",
     "int_match_claimed_records",
     "int_match_stage_pairs",
@@ -101,15 +106,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, staged: StagedInputs) -> None:
     # a table (int_match_records): at province size the whole roster, ~100 million records, is
     # more than DuckDB's memory limit holds.
     define_view(con, "int_roster_records")
-    for name in (
-        "int_match_records",
-        "int_match_block_ids",
-        "int_match_blocks",
-        "int_name_frequency",
-        "int_name_patterns",
-        "int_namesake_rate",
-        "int_birth_blocks",
-    ):
+    for name in PREPARED_TABLES:
         materialise(con, name)
     table_from_frame(con, "int_match_candidates", pl.DataFrame(schema=CANDIDATE_SCHEMA))
     materialise(con, "int_match_open_people")
