@@ -1,13 +1,38 @@
 -- How many roster people share each birth date, sex and county: the crowd a stranger with the
 -- same name would have to come from. Used for the common-name (term-frequency) adjustment in
 -- pipelines/match/scoring.py: expected namesakes = this count × the name's share of the registry.
+-- Only the blocks a registry person lives in are ever looked up (int_match_evidence), so only
+-- their records are counted: at province size counting every block's distinct people was a
+-- hash of some 60 million keys.
 
-select
-    birth_date,
-    sex,
-    coalesce(region_stem, id_place_stem) as place_stem,
-    count(distinct coalesce(id_number, first17, record_id::varchar)) as people_born_that_day
+with registry_blocks as (
 
-from int_roster_records
-where birth_date is not null
+    select distinct birth_date, sex, place_stem
+    from int_match_people
+    where birth_date is not null
+
+),
+
+records as (
+
+    select
+        birth_date,
+        sex,
+        coalesce(region_stem, id_place_stem) as place_stem,
+        coalesce(id_number, first17, record_id::varchar) as person
+
+    from int_roster_records
+    where birth_date is not null
+
+),
+
+records_in_registry_blocks as (
+
+    select * from records
+    semi join registry_blocks using (birth_date, sex, place_stem)
+
+)
+
+select birth_date, sex, place_stem, count(distinct person) as people_born_that_day
+from records_in_registry_blocks
 group by all

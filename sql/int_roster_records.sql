@@ -1,7 +1,8 @@
 -- Every roster record as the matcher sees it: the same ID parts as int_match_people, the birth
 -- date and sex its ID carries, and place stems from the ID's address code and from 参保地. A view,
--- read twice: whole for the birth-day crowds (int_birth_blocks), and cut down to the records some
--- registry person could be paired with (int_match_records), the only ones kept as a table.
+-- read twice: for the birth-day crowds registry people were born into (int_birth_blocks), and cut
+-- down to the records some registry person could be paired with (int_match_records), the only ones
+-- kept as a table.
 
 with records as (
 
