@@ -5,7 +5,8 @@
 -- written off with method review_confirmed; a pair someone rejected (否决) is dropped, never to be
 -- proposed or written off again.
 
-with candidates as (
+-- Not materialised: read twice below, and a copy of every scored pair cost more than both reads.
+with candidates as not materialized (
 
     select * from int_match_candidates
 

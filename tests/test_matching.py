@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.bench_matching import run_matching
 from pipelines.config import Config
+from pipelines.coverage import compute_coverage
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import SAMPLE_DIR
 from tests.conftest import AS_OF, valid_id, write_csv
@@ -523,6 +524,29 @@ def test_coverage_rules(tmp_path: Path, config: Config) -> None:
     assert medical["故人"]["status"] == "exempt"
     assert medical["服刑人"]["status"] == "unenrolled"
     assert medical["小明"]["status"] == "unenrolled"
+
+
+def test_a_tie_between_possible_matches_is_told_the_same_way_whatever_their_order(
+    tmp_path: Path, config: Config
+) -> None:
+    """Two possible matches with the same score: the officer reads the same method and reason
+    whichever pair DuckDB's parallel aggregation happens to meet first."""
+    con = run(tmp_path, config, [person("张三", ZHANG)], [])
+    tied = [("no_usable_id", "常见姓名；出生日期一致"), ("name_only", "仅姓名一致")]
+    told = set()
+    for pairs in (tied, tied[::-1]):
+        con.execute("delete from int_match_decisions").fetchall()
+        for record_id, (method, reason) in enumerate(pairs):
+            con.execute(
+                "insert into int_match_decisions by name select identity, $record_id as "
+                "record_id, 'pension' as insurance, $method as method, 0.8 as score, "
+                "'review' as decision, $reason as reason from int_registry_people",
+                {"record_id": record_id, "method": method, "reason": reason},
+            ).fetchall()
+        compute_coverage(con, config)
+        row = coverage(con)["张三"]
+        told.add((row["status"], row["match_method"], row["match_reason"]))
+    assert told == {("review", "no_usable_id", "常见姓名；出生日期一致")}
 
 
 def test_the_matcher_never_reads_the_truth(tmp_path: Path, config: Config) -> None:
