@@ -22,6 +22,7 @@ from pipelines.match.candidates import CANDIDATE_SCHEMA
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import REFERENCE_DIR
 from pipelines.review import APPLIED_DECISION_SCHEMA
+from pipelines.sqlfiles import load_sql
 from pipelines.stage import StagedInputs
 from pipelines.warehouse import (
     append_frame,
@@ -123,12 +124,18 @@ def _evidence_batches(con: duckdb.DuckDBPyConnection, batch_pairs: int) -> Itera
     if batches <= 1:
         yield query(con, "int_match_evidence")
         return
-    # Kept as a table, so that each batch is a scan of it rather than the joins again.
-    materialise(con, "int_match_evidence")
+    # Kept as a table with each pair's batch number, so that each batch is a scan of that column
+    # rather than the joins again, or a hash of every pair's identity per batch.
+    evidence = load_sql("int_match_evidence")
+    con.execute(
+        "create or replace temp table int_match_evidence as\n"
+        f"select *, hash(identity) % $batches as scoring_batch\nfrom (\n{evidence}\n)",
+        {"batches": batches},
+    ).fetchall()
     for batch in range(batches):
         yield con.sql(
-            "select * from int_match_evidence where hash(identity) % $batches = $batch",
-            params={"batches": batches, "batch": batch},
+            "select * exclude (scoring_batch) from int_match_evidence where scoring_batch = $batch",
+            params={"batch": batch},
         ).pl()
 
 
