@@ -3,7 +3,8 @@
 -- crowded the person's block is and whether a damaged ID could as well be a rival's, how common
 -- their name is (not for the exact-ID routes, see `crowd`), and who the record's owner is.
 
-with pairs as (
+-- Not materialised: read many times below, and a copy of a province's 10 million pairs is waste.
+with pairs as not materialized (
 
     select * from int_match_stage_pairs
 

@@ -6,7 +6,8 @@
 -- The rules below are each stage's join conditions, loosened, so a record some stage would pair
 -- is always kept: the decisions are those of the whole roster, row for row (a test checks).
 
-with people as (
+-- Not materialised: read by every lookup below, each wanting a few columns of a table.
+with people as not materialized (
 
     select * from int_match_people
 

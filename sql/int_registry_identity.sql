@@ -9,7 +9,8 @@
 --     the same day in one village) mean no merge: a wrong merge would hide a person;
 --   * otherwise name + birth date + place, and with no birth date the row stands alone.
 
-with rows as (
+-- Not materialised: read several times below, and a copy of every registry row is waste.
+with rows as not materialized (
 
     select
         *,

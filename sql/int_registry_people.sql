@@ -2,7 +2,8 @@
 -- Values come from the person's highest-priority row (建档立卡 first, then file order).
 -- Parameters: $as_of.
 
-with rows as (
+-- Not materialised: read several times below, and a copy of every registry row is waste.
+with rows as not materialized (
 
     select * from int_registry_identity
 
