@@ -80,10 +80,7 @@ registry_blocks as (
 
 records as (
 
-    select
-        *,
-        coalesce(first17, left(id_number, 17))::bigint as digits
-
+    select * exclude (digits17), digits17 as digits
     from int_roster_records
 
 ),

@@ -13,7 +13,11 @@ with records as (
         case
             when id_number is not null then true
             else coalesce(regexp_full_match(id_clean, '[0-9]{17}[0-9X]'), false)
-        end as has_18_characters
+        end as has_18_characters,
+        -- A trusted number's first 17 digits as one number: its prefix, tail and segments below
+        -- are arithmetic on it, cheaper than slicing and casting the text again for each one
+        -- (and this view reads every record of the province).
+        left(id_number, 17)::bigint as trusted17
 
     from stg_roster_records
 
@@ -53,16 +57,16 @@ prepared as (
         case when records.id_kind = 'precision_lost' then left(records.id_prefix15, 14) end
             as prefix14,
         -- The first 15 digits as a number: float rounding can carry into them, by at most one.
-        try_cast(left(coalesce(records.id_number, records.id_prefix15), 15) as bigint)
-            as prefix15_number,
+        case
+            when records.id_number is not null then records.trusted17 // 100
+            else try_cast(left(records.id_prefix15, 15) as bigint)
+        end as prefix15_number,
         -- What a float left of digits 16-18: near 000 or 999 the first 15 may have carried.
         case
             when records.id_kind = 'precision_lost'
                 then try_cast(substr(records.id_clean, 16, 3) as integer)
         end as float_tail,
-        case
-            when records.id_number is not null then substr(records.id_number, 16, 2)::integer
-        end as trusted_tail,
+        (records.trusted17 % 100)::integer as trusted_tail,
         -- The first 17 characters of a damaged number as written, for near-miss comparison (a
         -- trusted number's are left(id_number, 17): not stored twice for millions of records).
         case
@@ -71,9 +75,14 @@ prepared as (
         end as first17,
         -- The first 15 digits as written, trusted or not (see int_match_people).
         case
-            when records.has_18_characters
-                then left(coalesce(records.id_number, records.id_clean), 15)::bigint
+            when records.id_number is not null then records.trusted17 // 100
+            when records.has_18_characters then left(records.id_clean, 15)::bigint
         end as written15_number,
+        -- The first 17 digits of any 18-character number as one number, for stage 4's segments.
+        case
+            when records.id_number is not null then records.trusted17
+            when records.has_18_characters then left(records.id_clean, 17)::bigint
+        end as digits17,
         records.id_birth_date as birth_date,
         -- The sex digit survives a damaged birth date, so read it even when the ID is invalid
         -- (but not after a float destroyed the tail: that digit is noise).
