@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -19,6 +20,7 @@ from python_calamine import CalamineWorkbook
 from pipelines.config import Config
 from pipelines.nightly import RunRequest, run_nightly
 from pipelines.paths import SAMPLE_DIR
+from pipelines.pool import progress_every_tenth
 from pipelines.reporting.township import (
     EXEMPT_COLUMNS,
     REVIEW_SHEET_COLUMNS,
@@ -311,3 +313,20 @@ def test_workbooks_written_in_worker_processes_are_the_same(
     one, two = (all_sheets(tmp_path / name / AS_OF.isoformat()) for name in variants)
     assert len(one) == 11
     assert two == one
+
+
+def test_long_workbook_runs_report_each_tenth_done(caplog: pytest.LogCaptureFixture) -> None:
+    """A province's workbooks take many minutes: the officer sees them advance a tenth at a
+    time, and the closing line (written by the caller) is not repeated. A handful of workbooks,
+    written in seconds, gets no such lines."""
+    log = logging.getLogger("pipelines.test_progress")
+    done = progress_every_tenth(log, "乡镇工作簿", 25)
+    few = progress_every_tenth(log, "乡镇工作簿", 8)
+    with caplog.at_level(logging.INFO, logger="pipelines.test_progress"):
+        for _ in range(25):
+            done(None)
+        for _ in range(8):
+            few(None)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"乡镇工作簿：已完成 {n}/25" for n in (3, 5, 8, 10, 13, 15, 18, 20, 23)
+    ]

@@ -11,6 +11,7 @@ Amounts come from the configuration's money tables for the as-of year.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from pipelines.config import Config
 from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
-from pipelines.pool import Job, run_jobs
+from pipelines.pool import Job, progress_every_tenth, run_jobs
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.sqlfiles import load_sql
@@ -212,6 +213,7 @@ def write_summaries(
     mask_ids: bool = False,
 ) -> list[Path]:
     """One summary workbook per county and one for the province."""
+    started = time.perf_counter()
     run_statement(con, "reporting_macros")
     counts = con.sql(load_sql("rpt_area_counts"), params={"run_id": run_id}).pl()
     daijiao, subsidies, tier, contribution = _money_frames(con, config, as_of, mask_ids)
@@ -220,6 +222,12 @@ def write_summaries(
         con.sql(load_sql("rpt_quarterly"))
         .pl()
         .with_columns(insurance_label=pl.col("insurance").replace_strict(INSURANCE_LABELS))
+    )
+    log.info(
+        "汇总数据：代缴名单 %d 人，医保资助名单 %d 人（查询 %.1f 秒）",
+        daijiao.height,
+        subsidies.height,
+        time.perf_counter() - started,
     )
     # Beside the county folders, not in them: those hold one workbook per township only.
     folder = reports_dir / as_of.isoformat() / SUMMARY_FOLDER
@@ -231,7 +239,8 @@ def write_summaries(
         jobs.append(Job(_write_county, (target, county, as_of, *mine, money), rows))
     province_args = (counts, quarterly, folder / "全省汇总.xlsx", as_of)
     jobs.append(Job(_write_province, province_args, counts.height + quarterly.height))
-    written = run_jobs(jobs, config.reports.workers, config.reports.parallel_min_rows)
+    progress = progress_every_tenth(log, "汇总工作簿", len(jobs))
+    written = run_jobs(jobs, config.reports.workers, config.reports.parallel_min_rows, progress)
     log.info("已生成 %d 个县级汇总和全省汇总", len(written) - 1)
     return written
 

@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pipelines.config import ReportSettings
 from pipelines.labels import INSURANCE_LABELS, METHOD_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
-from pipelines.pool import Job, run_jobs
+from pipelines.pool import Job, progress_every_tenth, run_jobs
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.review import (
@@ -273,6 +273,7 @@ def write_township_workbooks(
         rows = sum(frame.height for frame in parts.values())
         args = (target, as_of, county, township, parts, secret, mask_ids)
         jobs.append(Job(_write_township, args, rows))
-    written = run_jobs(jobs, settings.workers, settings.parallel_min_rows)
+    progress = progress_every_tenth(log, "乡镇工作簿", len(jobs))
+    written = run_jobs(jobs, settings.workers, settings.parallel_min_rows, progress)
     log.info("已生成 %d 个乡镇工作簿：%s", len(written), reports_dir / as_of.isoformat())
     return written
