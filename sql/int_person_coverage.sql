@@ -48,7 +48,7 @@ best_match as (
     select
         identity,
         insurance,
-        -- One arg_min for the record's four columns: four of them cost most of this query.
+        -- The best record's columns in one arg_min: the ordering is evaluated once, not per column.
         arg_min(
             {
                 'roster_person_no': roster_person_no,

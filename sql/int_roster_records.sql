@@ -78,7 +78,8 @@ prepared as (
             when records.id_number is not null then records.trusted17 // 100
             when records.has_18_characters then left(records.id_clean, 15)::bigint
         end as written15_number,
-        -- The first 17 digits of any 18-character number as one number, for stage 4's segments.
+        -- The first 17 digits of any 18-character number as one number: int_match_records looks
+        -- up stage 4's segments with it.
         case
             when records.id_number is not null then records.trusted17
             when records.has_18_characters then left(records.id_clean, 17)::bigint
