@@ -75,7 +75,7 @@ def progress_every_tenth(log: logging.Logger, label: str, total: int) -> Callabl
     def count(_result: Any) -> None:
         nonlocal done, shown
         done += 1
-        tenth = done * 10 // max(total, 1)
+        tenth = done * 10 // total
         if tenth > shown and done < total:
             shown = tenth
             log.info("%s：已完成 %d/%d", label, done, total)
