@@ -58,6 +58,7 @@ STAGE_LABELS = {
     "int_match_s2_upgraded_id": "match: 2 upgraded 15→18",
     "int_match_s3_id_prefix": "match: 3 ID prefix",
     "int_match_s4_near_miss_id": "match: 4 near-miss ID",
+    "int_match_s4b_two_slips": "match: 4b both IDs damaged",
     "int_match_s5_no_usable_id": "match: 5 birth+sex+county",
     "int_match_s6_name_only": "match: 6 name only",
     "decisions": "match: one person per record, reviews",

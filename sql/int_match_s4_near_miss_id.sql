@@ -106,8 +106,8 @@ located as (
         damerau_levenshtein(first17, record_first17) as edits,
         -- Where the one damaged digit (or swapped pair) lies: a birth date or sex that differs
         -- only because of it is no evidence against the pair.
-        substr(first17, 7, 8) <> substr(record_first17, 7, 8) as birth_digits_damaged,
-        substr(first17, 17, 1) <> substr(record_first17, 17, 1) as sex_digit_damaged
+        birth_digits_differ(first17, record_first17) as birth_digits_damaged,
+        sex_digit_differs(first17, record_first17) as sex_digit_damaged
 
     from compared
 

@@ -19,3 +19,12 @@ create or replace temp macro swapped_at(first17, position) as (
     left(first17, position - 1) || substr(first17, position + 1, 1)
     || substr(first17, position, 1) || substr(first17, position + 2)
 )::bigint;
+
+-- Whether two 17-digit strings differ in the birth digits (7-14) or the sex digit (17): where a
+-- damaged number's slip lies, a birth date or sex that differs only because of it is no evidence
+-- against the pair (stages 4 and 4b).
+create or replace temp macro birth_digits_differ(first17, other17)
+as substr(first17, 7, 8) <> substr(other17, 7, 8);
+
+create or replace temp macro sex_digit_differs(first17, other17)
+as substr(first17, 17, 1) <> substr(other17, 17, 1);

@@ -36,6 +36,8 @@ PENSION = "城乡居民基本养老保险"
 # 张三, born 1970-01-01 in 宁乡 (430124 is its pre-2017 code), and a few neighbours.
 ZHANG = valid_id("43012419700101123")
 LI = valid_id("43012419750505224")
+# 张三's number as Excel shows a number cell: 15 significant digits survive.
+FLOAT_ZHANG = f"{int(ZHANG[:17] + '0'):.14e}"
 
 
 def person(
@@ -159,10 +161,15 @@ def test_wrong_check_character(tmp_path: Path, config: Config) -> None:
     assert pair["reason"].startswith("身份证号校验位错误；姓名一致；出生日期一致")
 
 
+def typo_at(id_number: str, position: int) -> str:
+    """One digit mistyped (0-based position); the check character stays, now wrong."""
+    digit = str((int(id_number[position]) + 1) % 10)
+    return id_number[:position] + digit + id_number[position + 1 :]
+
+
 @pytest.mark.parametrize("position", [3, 10, 15])  # address, birth date, sequence
 def test_one_mistyped_digit(tmp_path: Path, config: Config, position: int) -> None:
-    digit = str((int(ZHANG[position]) + 1) % 10)
-    typo = ZHANG[:position] + digit + ZHANG[position + 1 :]
+    typo = typo_at(ZHANG, position)
     con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", typo)])
     pair = only(decisions(con))
     assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
@@ -176,6 +183,40 @@ def test_two_adjacent_digits_swapped(tmp_path: Path, config: Config) -> None:
     pair = only(decisions(con))
     assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
     assert "相邻两位颠倒" in pair["reason"]
+
+
+@pytest.mark.parametrize("registry_id", [typo_at(ZHANG, 1), FLOAT_ZHANG], ids=["typo", "float"])
+def test_both_numbers_damaged_in_the_address_code_are_written_off(
+    tmp_path: Path, config: Config, registry_id: str
+) -> None:
+    """Each list damaged the number its own way, both in the address code: two slips apart, no
+    single-slip key finds them, and the birth and sequence digits still single the person out."""
+    roster_id = typo_at(ZHANG, 4)
+    assert valid_id(roster_id[:17]) != roster_id
+    con = run(tmp_path, config, [person("张三", registry_id)], [record("R1", "张三", roster_id)])
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
+    assert pair["reason"].startswith("两边身份证号都有误，仅地址码不同；姓名一致；出生日期一致")
+    assert coverage(con)["张三"]["status"] == "enrolled"
+
+
+@pytest.mark.parametrize("roster_position", [10, 15])  # birth date, sequence
+def test_both_numbers_damaged_beyond_the_address_code_go_to_review(
+    tmp_path: Path, config: Config, roster_position: int
+) -> None:
+    """A second slip in the birth or sequence digits is what a namesake born the same day would
+    show: the pair is shown to a person, never written off, and never silently missed."""
+    roster_id = typo_at(ZHANG, roster_position)
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", typo_at(ZHANG, 1))],
+        [record("R1", "张三", roster_id)],
+    )
+    pair = only(decisions(con))
+    assert (pair["method"], pair["decision"]) == ("near_miss_id", "review")
+    assert pair["reason"].startswith("两边身份证号都有误，出生日期或顺序码也不同")
+    assert coverage(con)["张三"]["status"] == "review"
 
 
 def test_no_id_matches_on_birth_sex_county_and_a_rare_name(tmp_path: Path, config: Config) -> None:

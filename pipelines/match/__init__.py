@@ -46,6 +46,7 @@ STAGES = (
     ("int_match_s2_upgraded_id", "15位号码升级"),
     ("int_match_s3_id_prefix", "号码被截断"),
     ("int_match_s4_near_miss_id", "号码一位之差"),
+    ("int_match_s4b_two_slips", "两边号码都有误"),
     ("int_match_s5_no_usable_id", "出生日期+性别+县"),
     ("int_match_s6_name_only", "仅姓名（待核实）"),
 )

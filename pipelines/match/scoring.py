@@ -39,6 +39,8 @@ _ID_EVIDENCE_TEXT = {
     "check_character": "身份证号校验位错误",
     "one_digit": "身份证号有一位数字不同",
     "adjacent_swap": "身份证号相邻两位颠倒",
+    "two_slips_in_address": "两边身份证号都有误，仅地址码不同",
+    "two_slips": "两边身份证号都有误，出生日期或顺序码也不同",
     "no_usable_id": "身份证号缺失或无效",
     "no_id": "无可核对的身份证号和出生日期",
 }
@@ -195,11 +197,16 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         .otherwise(True)
     )
     ambiguous = pl.col("owners_for_person") > 1
+    # Both numbers damaged (stage 4's two slips): where the digits also differ in the birth date
+    # or the sequence, the record may as well be a namesake's born the same day (at 1M people, 1
+    # of 3 strangers written off so). Only slips in the address code leave no such doubt.
+    two_slips_beyond_address = pl.col("id_evidence") == "two_slips"
     return (
         (pl.col("score") >= m.auto_match)
         & (pl.col("name_score") >= m.same_name)
         & ~rests_on_name_alone
         & ~damaged_id_without_same_name
+        & ~two_slips_beyond_address
         & corroborated
         & ~_crowded()
         & ~ambiguous
