@@ -197,9 +197,10 @@ def _automatic_allowed(config: Config) -> pl.Expr:
         .otherwise(True)
     )
     ambiguous = pl.col("owners_for_person") > 1
-    # Both numbers damaged (stage 4's two slips): where the digits also differ in the birth date
-    # or the sequence, the record may as well be a namesake's born the same day (at 1M people, 1
-    # of 3 strangers written off so). Only slips in the address code leave no such doubt.
+    # Both numbers damaged (stage 4b, two slips): where the digits also differ in the birth date
+    # or the sequence, the record may as well be a namesake's born the same day (at 1M people, a
+    # first version that wrote such pairs off took a stranger's record). Only slips in the
+    # address code leave no such doubt.
     two_slips_beyond_address = pl.col("id_evidence") == "two_slips"
     return (
         (pl.col("score") >= m.auto_match)
