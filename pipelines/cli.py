@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--allow-partial",
         action="store_true",
-        help="有文件无法读取时仍写入台账（默认拒绝，以免误判未参保）",
+        help="有文件无法读取、或台账中某县的人本次全都不在名单中时，仍写入台账（默认拒绝，以免误判）",
     )
     run.add_argument(
         "--mask-ids",

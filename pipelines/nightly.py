@@ -39,7 +39,7 @@ from pipelines.stage import (
     reset_work_dir,
     stage_inputs,
 )
-from pipelines.warehouse import open_work_db
+from pipelines.warehouse import open_work_db, query
 
 log = get_logger(__name__)
 
@@ -258,6 +258,22 @@ def review_step(con: duckdb.DuckDBPyConnection, request: RunRequest) -> Reviews:
     return Reviews(returned, problems, latest_decisions(con, returned))
 
 
+def _refuse_if_counties_vanished(
+    con: duckdb.DuckDBPyConnection, staged: StagedInputs, allow_partial: bool
+) -> None:
+    """A county whose people all left the registry at once is a county whose file is missing."""
+    vanished = query(con, "ledger_vanished_counties")
+    if vanished.is_empty() or allow_partial:
+        return
+    names = "、".join(f"{county}（{people} 人）" for county, people in vanished.iter_rows())
+    raise RunRefusedError(
+        f"台账中有 {vanished.height} 个县的在册人员在本次输入中一个也没有：{names}。"
+        "多半是漏放了这些县的贫困人口名单，本次比对未写入台账；放齐文件后重新运行即可。"
+        "确属整县移出时可加 --allow-partial，这些人将记为移出。",
+        staged.files,
+    )
+
+
 def commit_step(
     con: duckdb.DuckDBPyConnection,
     request: RunRequest,
@@ -267,6 +283,7 @@ def commit_step(
     started_at: dt.datetime,
 ) -> int:
     """Back the ledger up, then commit the run in one transaction; return its run id."""
+    _refuse_if_counties_vanished(con, staged, request.allow_partial)
     backup = back_up(con, LEDGER_ALIAS, request.ledger_path, request.as_of, config.run.backups_keep)
     if backup:
         log.info("写入前的台账已备份到 %s", backup)

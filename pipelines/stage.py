@@ -247,11 +247,19 @@ _UNREADABLE = (LayoutError, pl.exceptions.PolarsError, OSError, UnicodeError)
 
 
 def _mark_unreadable(report: FileReport, error: Exception) -> None:
-    report.error = (
-        str(error)
-        if isinstance(error, LayoutError)
-        else (f"读取失败（{type(error).__name__}）：{error}")
-    )
+    report.error = _why_unreadable(report.path, error)
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    if isinstance(error, LayoutError):
+        return str(error)
+    if isinstance(error, FileNotFoundError) and path.is_symlink():
+        return f"这是一个快捷方式（链接），它指向的文件已不存在：{path.readlink()}"
+    if isinstance(error, FileNotFoundError):
+        return "文件在读取前被移走或删除了"
+    if isinstance(error, PermissionError):
+        return "没有读取这个文件的权限"
+    return f"读取失败（{type(error).__name__}）：{error}"
 
 
 def _log_report(report: FileReport) -> None:
@@ -296,6 +304,14 @@ class _InputFile:
 _BYTES_PER_ROW = 100
 
 
+def _size_or_zero(path: Path) -> int:
+    """The file's size; 0 for one that cannot even be looked at (reading it reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _plan_jobs(found: dict[str, list[Path]], chunk_bytes: int) -> list[list[_InputFile]]:
     """Consecutive files of one source, up to about `chunk_bytes` together (a big file alone)."""
     jobs: list[list[_InputFile]] = []
@@ -305,7 +321,7 @@ def _plan_jobs(found: dict[str, list[Path]], chunk_bytes: int) -> list[list[_Inp
         current_bytes = 0
         for path in paths:
             number += 1
-            file = _InputFile(source, number, path, path.stat().st_size)
+            file = _InputFile(source, number, path, _size_or_zero(path))
             if current and current_bytes + file.size > chunk_bytes:
                 jobs.append(current)
                 current, current_bytes = [], 0
@@ -326,9 +342,10 @@ def _stage_files(
     small: list[_SmallFile] = []
     source = files[0].source
     for file in files:
-        report = FileReport(source, file.path, file.size, sha256_of(file.path))
+        report = FileReport(source, file.path, file.size, sha256="")
         reports.append(report)
         try:
+            report.sha256 = sha256_of(file.path)
             whole, rows = _read_file(report, file.number, input_dir, config, as_of, work_dir)
         except _UNREADABLE as error:
             _discard_partial(report, file.number, work_dir)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -198,6 +199,22 @@ def test_an_earlier_date_is_refused_unless_rebuilding(tmp_path: Path, config: Co
     # Appended, never rewritten: the first run's events are all still there.
     first_run = ledger(tmp_path, "select * from events where run_id = 1 order by all").rows()
     assert first_run == before["events"]
+
+
+def test_a_county_missing_from_the_registry_is_refused_unless_insisted(
+    tmp_path: Path, config: Config
+) -> None:
+    """A night whose registry file was left out would record the county's people as 移出."""
+    run_nightly(request(tmp_path, 0, NIGHTS[0]), config, tmp_path / "work")
+    before = snapshot(tmp_path)
+    missing = request(tmp_path, 1, NIGHTS[1])
+    (missing.input_dir / "registry" / "r.csv").unlink()
+    with pytest.raises(RunRefusedError, match=r"1 个县.*宁乡市（4 人）.*未写入台账"):
+        run_nightly(missing, config, tmp_path / "work")
+    assert snapshot(tmp_path) == before
+    run_nightly(replace(missing, allow_partial=True), config, tmp_path / "work")
+    assert {event for _, _, event in events_of(tmp_path, 2)} == {"移出"}
+    assert ledger(tmp_path, "select count(*) from person_coverage").item() == 0
 
 
 def test_a_second_writer_is_refused_and_touches_nothing(tmp_path: Path, config: Config) -> None:

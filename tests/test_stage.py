@@ -94,6 +94,23 @@ def test_every_file_is_accounted_for(mixed_inputs: Path, config: Config) -> None
     assert "参保状态" in by_name["no_status.csv"].error
 
 
+def test_a_link_to_a_file_that_is_gone_is_reported_not_skipped(
+    tmp_path: Path, config: Config
+) -> None:
+    """A folder of shortcuts copied from elsewhere: a link whose file is gone is a file the officer
+    meant to send, so it is reported unreadable (and refuses the run) instead of vanishing."""
+    root = tmp_path / "input"
+    write_csv(root / "registry" / "good.csv", [REGISTRY_HEADER, registry_row("张三", ID_A)])
+    (root / "registry" / "gone.csv").symlink_to(tmp_path / "elsewhere" / "gone.csv")
+    (root / "registry" / "old").mkdir()  # a sub-folder is not an input file
+    staged = stage(root, config)
+    by_name = {f.path.name: f for f in staged.files}
+    assert set(by_name) == {"good.csv", "gone.csv"}
+    assert by_name["good.csv"].rows_accepted == 1
+    assert [f.path.name for f in staged.unreadable] == ["gone.csv"]
+    assert "链接" in by_name["gone.csv"].error and "elsewhere" in by_name["gone.csv"].error
+
+
 def test_quarantine_names_file_row_field_and_reason(mixed_inputs: Path, config: Config) -> None:
     quarantine = pl.read_parquet(stage(mixed_inputs, config).quarantine_path)
     rows = {(r["file"], r["row"]): r for r in quarantine.iter_rows(named=True)}

@@ -25,15 +25,18 @@ __all__ = [
 def discover_files(input_dir: Path) -> dict[str, list[Path]]:
     """Every file in each source folder, sorted so runs are reproducible.
 
-    Files with other suffixes are returned too: the caller reports them rather than ignoring them.
-    Hidden files and Office lock files (~$name.xlsx) are left out.
+    Files with other suffixes are returned too: the caller reports them rather than ignoring them,
+    and so are links whose file is gone (a copied folder of shortcuts), which cannot be read.
+    Hidden files, Office lock files (~$name.xlsx) and sub-folders are left out.
     """
     found: dict[str, list[Path]] = {}
     for source in SOURCES:
         folder = input_dir / source
         found[source] = (
             sorted(
-                p for p in folder.glob("*") if p.is_file() and not p.name.startswith((".", "~$"))
+                p
+                for p in folder.glob("*")
+                if (p.is_file() or p.is_symlink()) and not p.name.startswith((".", "~$"))
             )
             if folder.is_dir()
             else []
