@@ -149,7 +149,6 @@ def commit_run(
         next_state = load_sql("ledger_next_state")
         if _holds_state(con):
             con.execute(f"create temp table person_state_next as {next_state}", state).fetchall()
-            run_statement(con, "ledger_keep_changed_state")
             run_statement(con, "ledger_update_state")
         else:
             # A first night has nothing to compare or replace: the state goes straight in,

@@ -1,6 +1,5 @@
--- Swap the rows of ledger_next_state (held in person_state_next, inside the commit's
--- transaction; ledger_keep_changed_state has dropped those that did not change) into
--- person_state. Delete, then insert: DuckDB's INSERT OR REPLACE checks the primary key row by
+-- Swap the rows ledger_next_state changes (held in person_state_next, inside the commit's
+-- transaction) into person_state. Delete, then insert: DuckDB's INSERT OR REPLACE checks the primary key row by
 -- row, about 20 s for the 135,000 rows of a 1/100 province against under 1 s.
 -- (A first night inserts ledger_next_state straight into the empty person_state instead:
 -- pipelines/ledger.py.)

@@ -156,6 +156,31 @@ def test_a_night_rewrites_only_the_rows_that_changed(three_nights: Path) -> None
     }
 
 
+def test_a_row_whose_status_holds_but_whose_details_change_is_rewritten(
+    tmp_path: Path, config: Config
+) -> None:
+    """Only the status is compared as it is; the rest of a row through its hash. 甲 moves
+    village: the state follows, no event is written, nobody else's row is rewritten."""
+    run_nightly(request(tmp_path, 0, NIGHTS[0]), config, tmp_path / "work")
+    moved = request(tmp_path, 0, NIGHTS[1])
+    people = [person("甲"), person("乙"), person("丁", student="高中"), person("丙")]
+    people[0][4] = "二村"
+    write_csv(moved.input_dir / "registry" / "r.csv", [REGISTRY_HEADER, *people])
+    run_nightly(moved, config, tmp_path / "work")
+    state = ledger(
+        tmp_path,
+        "select insurance, village, source_rows, last_run_id from person_state "
+        "where name = '甲' order by insurance",
+    ).rows()
+    assert state == [
+        ("medical", "二村", ["registry/r.csv#2"], 2),
+        ("pension", "二村", ["registry/r.csv#2"], 2),
+    ]
+    assert events_of(tmp_path, 2) == set()
+    untouched = ledger(tmp_path, "select count(*) from person_state where last_run_id = 1")
+    assert untouched.item() == 6
+
+
 def test_person_coverage_carries_the_dates_and_leaves_out_who_left(three_nights: Path) -> None:
     coverage = ledger(
         three_nights,
