@@ -56,6 +56,7 @@ STAGE_LABELS = {
     "prepare": "match: prepare",
     "int_match_s1_exact_id": "match: 1 exact ID",
     "int_match_s2_upgraded_id": "match: 2 upgraded 15→18",
+    "crowds": "match: birth-day crowds (after 1–2)",
     "int_match_s3_id_prefix": "match: 3 ID prefix",
     "int_match_s4_near_miss_id": "match: 4 near-miss ID",
     "int_match_s4b_two_slips": "match: 4b both IDs damaged",

@@ -35,6 +35,13 @@ def materialise(
     con.execute(sql, params or None).fetchall()
 
 
+def create_empty(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """An empty temp table `name` with the columns `sql/<name>.sql` returns: for a table filled
+    later in the run that queries must already be able to name. Runs nothing (LIMIT 0)."""
+    sql = f"create or replace temp table {name} as\nselect * from (\n{load_sql(name)}\n) limit 0"
+    con.execute(sql).fetchall()
+
+
 def define_view(con: duckdb.DuckDBPyConnection, name: str, **params: str | list[str]) -> None:
     """Run `sql/<name>.sql` as temp view `name`: read where it is used, never stored.
 

@@ -730,6 +730,34 @@ def test_records_no_registry_person_could_be_paired_with_are_left_out_and_change
     assert decided.equals(whole.sql(query).pl())
 
 
+def test_crowds_counted_for_open_people_only_change_nothing(
+    tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """int_birth_blocks counts the blocks of the people the ID stages left open, the only ones
+    the later stages look up; counting every registry person's block gives the same decisions."""
+    import pipelines.warehouse
+
+    data = generated_scale_set(tmp_path / "scale", "realistic")
+    query = "select * exclude (score), round(score, 12) from int_match_decisions order by all"
+    crowds = "select count(*) from int_birth_blocks"
+    cut = run_matching(data, config, AS_OF, tmp_path / "w1").con
+    counted, decided = cut.sql(crowds).fetchall()[0][0], cut.sql(query).pl()
+    original = pipelines.warehouse.load_sql
+    open_only = "    semi join int_match_open_people using (identity)\n"
+    assert open_only in original("int_birth_blocks")
+    monkeypatch.setattr(
+        pipelines.warehouse,
+        "load_sql",
+        lambda name: (
+            original(name).replace(open_only, "") if name == "int_birth_blocks" else original(name)
+        ),
+    )
+    whole = run_matching(data, config, AS_OF, tmp_path / "w2").con
+    assert whole.sql(crowds).fetchall()[0][0] > 2 * counted > 0
+    assert decided.height > 3000
+    assert decided.equals(whole.sql(query).pl())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("names", ["realistic", "crowded"])
 def test_on_generated_data_the_cascade_beats_the_exact_join_and_crosses_off_no_one_wrongly(

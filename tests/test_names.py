@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.normalise import names
-from pipelines.normalise.names import NAME_KEY_SCHEMA, add_name_keys, name_similarity
+from pipelines.normalise.names import (
+    NAME_KEY_SCHEMA,
+    add_name_key,
+    add_name_keys,
+    name_similarity,
+)
 
 INVISIBLES = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0", "\u3000", " ", "\t"]
 
@@ -180,6 +185,17 @@ def test_name_key_ignores_inserted_spaces_and_invisibles(data):
             value = value[:at] + data.draw(st.sampled_from(INVISIBLES)) + value[at:]
         noisy.append(value)
     assert keys_of(*noisy)["name_key"].to_list() == keys_of(*values)["name_key"].to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), NAMES), min_size=1, max_size=30))
+def test_the_key_staging_adds_alone_is_the_full_keys_name_key(values):
+    frame = pl.DataFrame(
+        {"row": range(len(values)), "name": values}, schema_overrides={"name": pl.String}
+    )
+    alone = add_name_key(frame.lazy(), "name").collect()
+    assert alone.columns == ["row", "name", "name_key"]
+    assert alone["name_key"].to_list() == keys_of(*values)["name_key"].to_list()
 
 
 # ------------------------------------------------------------------------------------ similarity

@@ -239,28 +239,32 @@ def _keys_for_distinct(names: pl.Series) -> pl.DataFrame:
     )
 
 
-def _name_keys_batch(names: pl.Series, *, with_pinyin: bool = True) -> pl.Series:
+def _name_keys_batch(names: pl.Series) -> pl.Series:
     names = names.cast(pl.String).alias("__name")
     keys = _keys_for_distinct(names.unique())
-    if not with_pinyin:
-        # Nested reading lists are the costliest column to join back and to store.
-        keys = keys.drop("name_pinyin")
     joined = names.to_frame().join(
         keys, on="__name", how="left", validate="m:1", maintain_order="left"
     )
     return joined.drop("__name").to_struct("__name_keys")
 
 
-def name_keys(name: pl.Expr, *, with_pinyin: bool = True) -> pl.Expr:
+def name_keys(name: pl.Expr) -> pl.Expr:
     """Struct expression with the key fields of `add_name_keys`, for use inside a query."""
-    schema = {k: v for k, v in NAME_KEY_SCHEMA.items() if with_pinyin or k != "name_pinyin"}
-    return name.map_batches(
-        lambda names: _name_keys_batch(names, with_pinyin=with_pinyin),
-        return_dtype=pl.Struct(schema),
+    return name.map_batches(_name_keys_batch, return_dtype=pl.Struct(NAME_KEY_SCHEMA))
+
+
+def add_name_key(df: Frame, name_col: str = "name") -> Frame:
+    """Add `name_key` alone (see `add_name_keys`): all that matching reads of a staged row.
+
+    Staging keys every row of a province, and the readings behind `name_pinyin` and
+    `name_initials` were about four fifths of the name work there, for columns nothing read;
+    scoring takes the readings of the few keys it compares (`_Encoding`)."""
+    return df.with_columns(
+        pl.col(name_col).map_batches(_keys, return_dtype=pl.String).alias("name_key")
     )
 
 
-def add_name_keys(df: Frame, name_col: str = "name", *, with_pinyin: bool = True) -> Frame:
+def add_name_keys(df: Frame, name_col: str = "name") -> Frame:
     """Add name comparison keys to a roster; the stored name column is left untouched.
 
     Adds:
@@ -278,11 +282,10 @@ def add_name_keys(df: Frame, name_col: str = "name", *, with_pinyin: bool = True
         name_has_wildcard (Boolean).
 
     The work runs once per distinct name inside a polars `map_batches`, so a LazyFrame stays
-    lazy, and existing key columns are replaced. `with_pinyin=False` leaves out name_pinyin, for
-    bulk staging where only the key and the blocking initials are needed.
+    lazy, and existing key columns are replaced. Staging needs only the key (`add_name_key`).
     """
     return (
-        df.with_columns(name_keys(pl.col(name_col), with_pinyin=with_pinyin).alias("__name_keys"))
+        df.with_columns(name_keys(pl.col(name_col)).alias("__name_keys"))
         .drop(list(NAME_KEY_SCHEMA), strict=False)
         .unnest("__name_keys")
     )

@@ -14,7 +14,7 @@ import polars as pl
 from pipelines.config import Config
 from pipelines.normalise.dates import parse_date
 from pipelines.normalise.ids import normalise_id
-from pipelines.normalise.names import add_name_keys
+from pipelines.normalise.names import add_name_key
 from schemas.checks import split_tokens
 
 REGISTRY_TEXT_FIELDS = (
@@ -95,7 +95,7 @@ def normalise_registry_rows(rows: pl.DataFrame, config: Config, as_of: dt.date) 
         is_student=_is_student(config),
         person_state=pl.col("person_state").fill_null("正常"),
     )
-    return add_name_keys(frame, "name", with_pinyin=False).collect()
+    return add_name_key(frame, "name").collect()
 
 
 def normalise_roster_rows(
@@ -124,4 +124,4 @@ def normalise_roster_rows(
         status_group=pl.col("status").replace_strict(status_group, default=None),
         enrolled_on_date=parse_date(pl.col("enrolled_on")),
     )
-    return add_name_keys(frame, "name", with_pinyin=False).collect()
+    return add_name_key(frame, "name").collect()
