@@ -42,7 +42,40 @@ matched_records as (
 
 ),
 
-best_match as (
+-- Most people have one matched record per insurance: it is their best, taken as it is. Ranking
+-- every group with arg_min, one row each, was most of this step at province size (10.7 million
+-- rows, about 38 s of its 48).
+records_per_person as (
+
+    select identity, insurance, count(*) as records
+    from matched_records
+    group by identity, insurance
+
+),
+
+one_record as (
+
+    select
+        identity,
+        insurance,
+        {
+            'roster_person_no': roster_person_no,
+            'scheme': scheme,
+            'method': method,
+            'reason': reason
+        } as best,
+        score as match_score,
+        status_group = 'suspended' as only_suspended,
+        is_receiving,
+        false as is_duplicate_enrolment
+
+    from matched_records
+    semi join (select identity, insurance from records_per_person where records = 1)
+        using (identity, insurance)
+
+),
+
+several_records as (
 
     -- A paying record beats a suspended one; then the higher score; then a stable order.
     select
@@ -64,7 +97,17 @@ best_match as (
         min(scheme_family) <> max(scheme_family) as is_duplicate_enrolment
 
     from matched_records
+    semi join (select identity, insurance from records_per_person where records > 1)
+        using (identity, insurance)
     group by identity, insurance
+
+),
+
+best_match as (
+
+    select * from one_record
+    union all
+    select * from several_records
 
 ),
 
