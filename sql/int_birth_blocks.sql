@@ -21,7 +21,10 @@ records as (
         birth_date,
         sex,
         coalesce(region_stem, id_place_stem) as place_stem,
-        coalesce(id_number, first17, record_id::varchar) as person
+        -- A person's pension and medical records are one person. Hashed: a number is cheaper to
+        -- tell apart than 18 characters, and this only estimates a crowd, where a collision
+        -- between two people born the same day in one county (1 in 2^64) changes nothing.
+        hash(coalesce(id_number, first17, record_id::varchar)) as person
 
     from int_roster_records
     where birth_date is not null
@@ -33,8 +36,18 @@ records_in_registry_blocks as (
     select * from records
     semi join registry_blocks using (birth_date, sex, place_stem)
 
+),
+
+-- Each person once, then counted: at province size some 40 million records fall into open
+-- people's blocks, and grouping them once by (block, person) cost less than a distinct count
+-- per block (34 s against 40 s).
+people_in_registry_blocks as (
+
+    select distinct birth_date, sex, place_stem, person
+    from records_in_registry_blocks
+
 )
 
-select birth_date, sex, place_stem, count(distinct person) as people_born_that_day
-from records_in_registry_blocks
+select birth_date, sex, place_stem, count(*) as people_born_that_day
+from people_in_registry_blocks
 group by all

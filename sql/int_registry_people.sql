@@ -20,7 +20,9 @@ rows_per_person as (
 -- Most people are on one list, and their one row is their values. Only people on several lists
 -- need a value picked from each column in priority order: done for everyone, that ordered
 -- aggregation was most of the step's time at province size.
-on_one_list as (
+-- Not materialised: read again below for its person keys alone, and a copy of millions of wide
+-- rows cost more than scanning them twice.
+on_one_list as not materialized (
 
     select
         identity,
@@ -107,11 +109,16 @@ people as (
 ),
 
 -- 人员编号 the source gives to more than one person (a grouping, not a window over everyone:
--- that sorted millions of people for the few keys shared).
+-- that sorted millions of people for the few keys shared). Read from the two halves rather than
+-- from `people`, which read twice would be copied whole.
 shared_person_keys as (
 
     select source_person_key
-    from people
+    from (
+        select source_person_key from on_one_list
+        union all
+        select source_person_key from on_several_lists
+    )
     where source_person_key is not null
     group by source_person_key
     having count(*) > 1

@@ -13,6 +13,20 @@ create or replace temp macro without_day(digits) as digits // 100000 * 1000 + di
 
 create or replace temp macro without_sequence(digits) as digits // 1000;
 
+-- The segment each key leaves out, as a number.
+create or replace temp macro address_of(digits) as digits // 100000000000;
+
+create or replace temp macro month_of(digits) as digits // 100000 % 1000000;
+
+create or replace temp macro day_of(digits) as digits // 1000 % 100;
+
+create or replace temp macro sequence_of(digits) as digits % 1000;
+
+-- Whether two segments of `width` digits differ by one typo or one adjacent swap at most: between
+-- strings of one length, that is a Damerau-Levenshtein distance of at most 1.
+create or replace temp macro segment_near_miss(a, b, width) as
+    damerau_levenshtein(lpad(a::varchar, width, '0'), lpad(b::varchar, width, '0')) <= 1;
+
 -- The 17 digits with the two at `position` and `position + 1` swapped: a swap across a segment
 -- boundary (6|7, 12|13, 14|15) spoils two segments, so stage 4 undoes it instead.
 create or replace temp macro swapped_at(first17, position) as (

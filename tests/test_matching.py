@@ -167,7 +167,7 @@ def typo_at(id_number: str, position: int) -> str:
     return id_number[:position] + digit + id_number[position + 1 :]
 
 
-@pytest.mark.parametrize("position", [3, 10, 15])  # address, birth date, sequence
+@pytest.mark.parametrize("position", [3, 10, 13, 15])  # address, year+month, day, sequence
 def test_one_mistyped_digit(tmp_path: Path, config: Config, position: int) -> None:
     typo = typo_at(ZHANG, position)
     con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", typo)])
@@ -176,10 +176,26 @@ def test_one_mistyped_digit(tmp_path: Path, config: Config, position: int) -> No
     assert "一位数字不同" in pair["reason"]
 
 
-def test_two_adjacent_digits_swapped(tmp_path: Path, config: Config) -> None:
-    swapped = ZHANG[:14] + ZHANG[15] + ZHANG[14] + ZHANG[16:]
-    assert swapped != ZHANG
-    con = run(tmp_path, config, [person("张三", ZHANG)], [record("R1", "张三", swapped)])
+def swapped_at(id_number: str, position: int) -> str:
+    """The digits at `position` and `position + 1` (0-based) swapped; the check character stays."""
+    first, second = id_number[position], id_number[position + 1]
+    assert first != second, "a swap of equal digits is no slip"
+    return id_number[:position] + second + first + id_number[position + 2 :]
+
+
+# Inside each segment (address 0-5, year+month 6-11, day 12-13, sequence 14-16) and across each
+# boundary: stage 4 finds the first by the keys that leave that segment out, the rest by undoing
+# the swap.
+@pytest.mark.parametrize(
+    ("id_number", "position"),
+    [(ZHANG, 1), (ZHANG, 8), (ZHANG, 12), (ZHANG, 14), (ZHANG, 5), (ZHANG, 11), (LI, 13)],
+    ids=["address", "month", "day", "sequence", "address|month", "month|day", "day|sequence"],
+)
+def test_two_adjacent_digits_swapped(
+    tmp_path: Path, config: Config, id_number: str, position: int
+) -> None:
+    swapped = swapped_at(id_number, position)
+    con = run(tmp_path, config, [person("张三", id_number)], [record("R1", "张三", swapped)])
     pair = only(decisions(con))
     assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
     assert "相邻两位颠倒" in pair["reason"]
@@ -851,29 +867,36 @@ def test_the_same_person_in_two_lists_is_one_person(tmp_path: Path, config: Conf
     assert people.rows() == [(ZHANG, ["低保对象", "建档立卡贫困人口"])]
 
 
+def people_with_keys(
+    tmp_path: Path, config: Config, registry_rows: list[list[str]], dibao_row: list[str]
+) -> duckdb.DuckDBPyConnection:
+    """Match a 建档立卡 list and a one-row 低保 list whose rows end with a 人员编号."""
+    header = [*REGISTRY_HEADER, "人员编号"]
+    root = tmp_path / "input"
+    dibao_row[7] = "低保对象"
+    write_csv(root / "registry" / "建档立卡.csv", [header, *registry_rows])
+    write_csv(root / "registry" / "低保.csv", [header, dibao_row])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER])
+    return run_matching(root, config, AS_OF, tmp_path / "work").con
+
+
 def test_a_person_key_is_the_sources_where_it_names_one_person(
     tmp_path: Path, config: Config
 ) -> None:
     """People on one list and people on several are built on separate paths
     (int_registry_people): the source 人员编号 is kept where it names one person, from the
     建档立卡 row first; a number two people share is replaced by a derived key."""
-    header = [*REGISTRY_HEADER, "人员编号"]
-    root = tmp_path / "input"
-    zhang_dibao = [*person("张三", "", sex="男", birth="1970-01-01"), "D-ZHANG"]
-    zhang_dibao[7] = "低保对象"
-    write_csv(
-        root / "registry" / "建档立卡.csv",
+    con = people_with_keys(
+        tmp_path,
+        config,
         [
-            header,
             [*person("张三", ZHANG), "K-ZHANG"],
             [*person("李四", LI), "K-SHARED"],
             [*person("王五", valid_id("43012419800303335")), "K-SHARED"],
             [*person("赵六", valid_id("43012419850404446")), "K-ZHAO"],
         ],
+        [*person("张三", "", sex="男", birth="1970-01-01"), "D-ZHANG"],
     )
-    write_csv(root / "registry" / "低保.csv", [header, zhang_dibao])
-    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER])
-    con = run_matching(root, config, AS_OF, tmp_path / "work").con
     people = {
         name: (key, categories, rows)
         for name, key, categories, rows in con.sql(
@@ -884,3 +907,25 @@ def test_a_person_key_is_the_sources_where_it_names_one_person(
     assert people["赵六"] == ("K-ZHAO", ["建档立卡贫困人口"], 1)
     assert people["李四"][0].startswith("P") and people["王五"][0].startswith("P")
     assert people["李四"][0] != people["王五"][0]
+
+
+def test_a_person_key_shared_across_one_and_several_lists_is_replaced(
+    tmp_path: Path, config: Config
+) -> None:
+    """The shared-key check reads both paths of int_registry_people: a 人员编号 held by a person
+    on two lists and by a person on one is replaced for both. Only the key a person keeps counts:
+    the 低保 row's own number, which the 建档立卡 row outranks, is shared with nobody."""
+    con = people_with_keys(
+        tmp_path,
+        config,
+        [
+            [*person("张三", ZHANG), "K-SHARED"],
+            [*person("李四", LI), "K-SHARED"],
+            [*person("王五", valid_id("43012419800303335")), "D-ZHANG"],
+        ],
+        [*person("张三", ZHANG), "D-ZHANG"],
+    )
+    keys = dict(con.sql("select name, person_key from int_registry_people").fetchall())
+    assert keys["张三"].startswith("P") and keys["李四"].startswith("P")
+    assert keys["张三"] != keys["李四"]
+    assert keys["王五"] == "D-ZHANG"
