@@ -13,19 +13,13 @@ create or replace temp macro without_day(digits) as digits // 100000 * 1000 + di
 
 create or replace temp macro without_sequence(digits) as digits // 1000;
 
--- The segment each key leaves out, as a number.
-create or replace temp macro address_of(digits) as digits // 100000000000;
-
-create or replace temp macro month_of(digits) as digits // 100000 % 1000000;
-
-create or replace temp macro day_of(digits) as digits // 1000 % 100;
-
-create or replace temp macro sequence_of(digits) as digits % 1000;
-
--- Whether two segments of `width` digits differ by one typo or one adjacent swap at most: between
--- strings of one length, that is a Damerau-Levenshtein distance of at most 1.
-create or replace temp macro segment_near_miss(a, b, width) as
-    damerau_levenshtein(lpad(a::varchar, width, '0'), lpad(b::varchar, width, '0')) <= 1;
+-- Whether two 3-digit sequence codes are one slip apart at most: one digit differs, or two
+-- adjacent digits are swapped.
+create or replace temp macro sequence_near_miss(a, b) as (
+    (a // 100 = b // 100)::int + (a // 10 % 10 = b // 10 % 10)::int + (a % 10 = b % 10)::int >= 2
+    or (a // 100 = b // 10 % 10 and a // 10 % 10 = b // 100 and a % 10 = b % 10)
+    or (a // 100 = b // 100 and a // 10 % 10 = b % 10 and a % 10 = b // 10 % 10)
+);
 
 -- The 17 digits with the two at `position` and `position + 1` swapped: a swap across a segment
 -- boundary (6|7, 12|13, 14|15) spoils two segments, so stage 4 undoes it instead.
