@@ -4,14 +4,7 @@
 -- $as_of, $pension_min_age, $benefit_age, $pension_exempt_states, $student_reason,
 -- $medical_excluded_states, $receiving_statuses.
 
--- Not materialised: DuckDB would otherwise copy every registry column once for the two reads.
-with people as not materialized (
-
-    select * from int_registry_people
-
-),
-
-insurances as (
+with insurances as (
 
     select unnest(['pension', 'medical']) as insurance
 
@@ -127,11 +120,16 @@ pending_review as (
 
 ),
 
+-- Each person once per insurance, with what coverage reads of them and their exemption.
 exemptions as (
 
     select
         people.identity,
         insurances.insurance,
+        people.age,
+        people.birth_date,
+        people.id_number,
+        people.has_id_conflict,
         case
             when insurances.insurance = 'pension' then case
                 when list_contains($pension_exempt_states, people.person_state)
@@ -152,7 +150,7 @@ exemptions as (
             when insurances.insurance = 'pension' and people.is_student then '在校生状况'
         end as exempt_evidence
 
-    from people
+    from int_registry_people as people
     cross join insurances
 
 ),
@@ -160,7 +158,7 @@ exemptions as (
 coverage as (
 
     select
-        people.identity,
+        exemptions.identity,
         exemptions.insurance,
         case
             -- The dead, the imprisoned, soldiers and emigrants are not asked to enrol even if an
@@ -183,20 +181,19 @@ coverage as (
             case when best_match.only_suspended then '参保未缴费' end,
             case when best_match.is_duplicate_enrolment then '重复参保' end,
             case when exemptions.insurance = 'pension' and best_match.identity is not null
-                and people.age >= $benefit_age and not best_match.is_receiving
+                and exemptions.age >= $benefit_age and not best_match.is_receiving
                 then '60岁以上未领取待遇' end,
-            case when people.birth_date is null then '出生日期无法确定' end,
-            case when people.id_number is null then '身份证号无法确认' end,
-            case when people.has_id_conflict then '身份证号与他人重复' end
+            case when exemptions.birth_date is null then '出生日期无法确定' end,
+            case when exemptions.id_number is null then '身份证号无法确认' end,
+            case when exemptions.has_id_conflict then '身份证号与他人重复' end
         ) as raw_flags
 
-    from people
-    inner join exemptions using (identity)
+    from exemptions
     left join best_match
-        on best_match.identity = people.identity
+        on best_match.identity = exemptions.identity
         and best_match.insurance = exemptions.insurance
     left join pending_review
-        on pending_review.identity = people.identity
+        on pending_review.identity = exemptions.identity
         and pending_review.insurance = exemptions.insurance
 
 )
