@@ -8,10 +8,14 @@
 
 with registry_blocks as (
 
-    select distinct birth_date, sex, place_stem
-    from int_match_people
-    semi join int_match_open_people using (identity)
-    where birth_date is not null
+    -- Numbered (any order does): see people_in_registry_blocks.
+    select birth_date, sex, place_stem, row_number() over () as block
+    from (
+        select distinct birth_date, sex, place_stem
+        from int_match_people
+        semi join int_match_open_people using (identity)
+        where birth_date is not null
+    )
 
 ),
 
@@ -33,21 +37,31 @@ records as (
 
 records_in_registry_blocks as (
 
-    select * from records
-    semi join registry_blocks using (birth_date, sex, place_stem)
+    select blocks.block, records.person
+    from records
+    inner join registry_blocks as blocks using (birth_date, sex, place_stem)
 
 ),
 
 -- Each person once, then counted: at province size some 40 million records fall into open
 -- people's blocks, and grouping them once by (block, person) cost less than a distinct count
--- per block (34 s against 40 s).
+-- per block (34 s against 40 s). The blocks are numbered so that this grouping is on two numbers
+-- rather than a date, a sex and a place name (24 s against 27 s).
 people_in_registry_blocks as (
 
-    select distinct birth_date, sex, place_stem, person
+    select distinct block, person
     from records_in_registry_blocks
+
+),
+
+people_per_block as (
+
+    select block, count(*) as people_born_that_day
+    from people_in_registry_blocks
+    group by block
 
 )
 
-select birth_date, sex, place_stem, count(*) as people_born_that_day
-from people_in_registry_blocks
-group by all
+select blocks.birth_date, blocks.sex, blocks.place_stem, people_per_block.people_born_that_day
+from people_per_block
+inner join registry_blocks as blocks using (block)
