@@ -136,6 +136,11 @@ class RouteWeights(_Strict):
     name_only: float = Field(gt=0, le=1)
 
 
+class DigitsFitShare(_Strict):
+    id_prefix: float = Field(gt=0, le=1)
+    near_miss_id: float = Field(gt=0, le=1)
+
+
 class Matching(_Strict):
     auto_match: float = Field(gt=0, le=1)
     review: float = Field(gt=0, le=1)
@@ -147,6 +152,7 @@ class Matching(_Strict):
     birth_disagrees: float = Field(ge=0, le=1)
     sex_disagrees: float = Field(ge=0, le=1)
     place_disagrees: float = Field(ge=0, le=1)
+    damaged_id_digits_fit_share: DigitsFitShare
     route_weights: RouteWeights
 
     @model_validator(mode="after")

@@ -71,12 +71,59 @@ damaged_ids as (
             when people.id_kind = 'precision_lost' and people.id_number is null
                 then people.float_tail
             else records.float_tail
-        end as damaged_float_tail
+        end as damaged_float_tail,
+        -- Both numbers damaged (stage 4b, or a float against a mistyped record on stage 3): the
+        -- record's own digits, compared below with the person's own number and with rivals'.
+        case
+            when people.id_number is null and records.id_number is null then records.first17
+        end as damaged_record_first17,
+        records.id_kind = 'precision_lost' as record_is_float
 
     from damaged_pairs as pairs
     inner join int_match_people as people using (identity)
     inner join int_match_records as records using (record_id)
     left join own_ids using (identity)
+
+),
+
+-- Both numbers damaged (stage 4b), but the person's own number is known from another record of
+-- theirs under the same name (own_ids), and this record is one slip from it: the same relation
+-- stage 4 writes off on, against a number the person is known to carry. A float's digits past
+-- the 15th are noise, so only its first 15 are compared, and they must agree. Which digits the
+-- slip hit is then judged against that number, not against the registry's damaged one.
+near_own_ids as (
+
+    select
+        identity,
+        record_id,
+        birth_digits_differ(left(trusted_id, 17), damaged_record_first17)
+            as own_birth_digits_damaged,
+        record_is_float or sex_digit_differs(left(trusted_id, 17), damaged_record_first17)
+            as own_sex_digit_damaged
+
+    from damaged_ids
+    where method = 'near_miss_id'
+        and damaged_record_first17 is not null
+        and record_could_come_from(trusted_id, damaged_record_first17, record_is_float)
+
+),
+
+-- A terminated or cancelled record, mistyped, under the person's name, whose digits could have
+-- come from the number the person is known to carry is taken as theirs: beside their active
+-- record, mistyped its own way, it is no second owner to choose between (`owners_for_person` in
+-- scoring). It cannot write anyone off, and the active record is judged as it would be alone.
+-- Two active ones stay two owners: at 1,000,000 generated people, taking both as the person's
+-- crossed off a stranger whose own number was one digit from the person's.
+persons_old_records as (
+
+    select damaged.identity, damaged.record_id
+    from damaged_ids as damaged
+    inner join int_match_records as records using (record_id)
+    where records.id_number is null
+        and records.status_group not in ('enrolled', 'suspended')
+        and records.id_kind <> 'precision_lost'
+        and records.name_key = damaged.name_key
+        and record_could_come_from(damaged.trusted_id, records.first17, false)
 
 ),
 
@@ -89,22 +136,28 @@ rivals as (
         and block_ids.birth_date = damaged.birth_date
         and block_ids.place_stem = damaged.place_stem
     where block_ids.id_number is distinct from damaged.trusted_id
-        -- A registry person's damaged number is not a copy of another registry person's
-        -- trusted one: had they been one person (same name, birth date and village), the
-        -- registry merge (int_registry_identity) would have made them one identity. A damaged
-        -- roster number may belong to anyone.
-        and (damaged.registry_damaged is false or not block_ids.in_registry)
-        and case damaged.method
-            when 'near_miss_id' then
-                hamming(left(block_ids.id_number, 17), damaged.damaged_first17) <= 1
-                or damerau_levenshtein(left(block_ids.id_number, 17), damaged.damaged_first17) = 1
-            else
-                -- rival minus damaged: 0, or −1 / +1 where the float's tail shows a carry could
-                -- have happened (tail 0xx: rounded up from below; 9xx: from just above).
-                left(block_ids.id_number, 15)::bigint - damaged.damaged_prefix15
-                    in (0, if(damaged.damaged_float_tail < 100, -1, 0),
-                        if(damaged.damaged_float_tail >= 900, 1, 0))
-        end
+        and (
+            -- A registry person's damaged number is not a copy of another registry person's
+            -- trusted one: had they been one person (same name, birth date and village), the
+            -- registry merge (int_registry_identity) would have made them one identity. A
+            -- damaged roster number may belong to anyone.
+            (damaged.registry_damaged is false or not block_ids.in_registry)
+            and could_have_become(
+                block_ids.id_number,
+                damaged.method,
+                damaged.damaged_first17,
+                damaged.damaged_prefix15,
+                damaged.damaged_float_tail
+            )
+            -- Both damaged: the record itself may be a copy of anyone's number, a registry
+            -- namesake's too.
+            or coalesce(
+                record_could_come_from(
+                    block_ids.id_number, damaged.damaged_record_first17, damaged.record_is_float
+                ),
+                false
+            )
+        )
     group by all
 
 ),
@@ -119,6 +172,9 @@ crowd as (
         pairs.record_id,
         coalesce(blocks.people_in_block, 1) as people_in_block,
         coalesce(rivals.rival_ids, 0) as rival_ids,
+        near_own_ids.record_id is not null as near_own_id,
+        near_own_ids.own_birth_digits_damaged,
+        near_own_ids.own_sex_digit_damaged,
         coalesce(frequency.name_frequency, 1) as name_frequency,
         -- Strangers expected in the person's birth-day crowd who could have written the
         -- record's name: the person's name or the record's, whichever is commoner (王丽 written
@@ -140,6 +196,7 @@ crowd as (
         and blocks.birth_date = people.birth_date
         and blocks.place_stem = people.place_stem
     left join rivals using (identity, record_id)
+    left join near_own_ids using (identity, record_id)
     left join int_name_frequency as frequency
         on frequency.name_key = people.name_key
     left join int_name_frequency as record_frequency
@@ -163,7 +220,11 @@ crowd as (
 evidence as (
 
     select
-        pairs.*,
+        pairs.* replace (
+            coalesce(crowd.own_birth_digits_damaged, pairs.birth_digits_damaged)
+                as birth_digits_damaged,
+            coalesce(crowd.own_sex_digit_damaged, pairs.sex_digit_damaged) as sex_digit_damaged
+        ),
         people.name_key as registry_name_key,
         -- The key `pipelines.match.partitioned` spreads scoring by.
         people.birth_date as registry_birth_date,
@@ -184,22 +245,27 @@ evidence as (
         end as place_agrees,
         crowd.people_in_block,
         crowd.rival_ids,
+        crowd.near_own_id,
         crowd.name_frequency,
         crowd.expected_namesakes,
         crowd.observed_namesake_rate,
         -- Records of one real person share a trusted ID, the 14 certain characters of a
-        -- float-damaged one, or at least the first 17 characters as written.
-        coalesce(
-            records.id_number,
-            records.prefix14,
-            records.first17,
-            records.record_id::varchar
-        ) as record_owner
+        -- float-damaged one, or at least the first 17 characters as written. None for the
+        -- person's own old records (persons_old_records).
+        case
+            when persons_old_records.record_id is null then coalesce(
+                records.id_number,
+                records.prefix14,
+                records.first17,
+                records.record_id::varchar
+            )
+        end as record_owner
 
     from pairs
     inner join int_match_people as people using (identity)
     inner join int_match_records as records using (record_id)
     left join crowd using (identity, record_id)
+    left join persons_old_records using (identity, record_id)
 
 )
 

@@ -36,3 +36,29 @@ as substr(first17, 7, 8) <> substr(other17, 7, 8);
 
 create or replace temp macro sex_digit_differs(first17, other17)
 as substr(first17, 17, 1) <> substr(other17, 17, 1);
+
+-- Whether two 17-digit strings are one slip apart: a digit mistyped or two adjacent digits
+-- swapped (equal strings count too: a wrong check character leaves the 17 as they were).
+create or replace temp macro one_slip_apart(a17, b17)
+as hamming(a17, b17) <= 1 or damerau_levenshtein(a17, b17) = 1;
+
+-- Whether `id_number` could have become a damaged record's number: one slip in its first 17
+-- digits, or, for a float, the same first 15.
+create or replace temp macro record_could_come_from(id_number, record_first17, record_is_float)
+as if(
+    record_is_float,
+    left(id_number, 15) = left(record_first17, 15),
+    one_slip_apart(left(id_number, 17), record_first17)
+);
+
+-- Whether `id_number` could have become the damaged number a pair rests on, by the slip its
+-- route tests: one slip in the first 17 digits on stage 4; on stage 3 the same first 15 digits,
+-- or −1 / +1 where the float's tail shows a carry could have happened (tail 0xx: rounded up from
+-- below; 9xx: from just above). A number that could is a rival's: the damaged one may as well be
+-- a copy of it (int_match_evidence).
+create or replace temp macro could_have_become(id_number, method, first17, prefix15, float_tail)
+as case method
+    when 'near_miss_id' then one_slip_apart(left(id_number, 17), first17)
+    else left(id_number, 15)::bigint - prefix15
+        in (0, if(float_tail < 100, -1, 0), if(float_tail >= 900, 1, 0))
+end;

@@ -235,6 +235,50 @@ def test_both_numbers_damaged_beyond_the_address_code_go_to_review(
     assert coverage(con)["张三"]["status"] == "review"
 
 
+def test_both_numbers_damaged_but_one_slip_from_the_persons_own_number_are_written_off(
+    tmp_path: Path, config: Config
+) -> None:
+    """The registry mistyped 张三's address code and the pension roster his sequence: two slips
+    apart. His medical record carries his number whole (stage 4 finds it one slip from the
+    registry's), and the pension record is one slip from that: stage 4's case, against a number
+    he is known to carry."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", typo_at(ZHANG, 1))],
+        [record("R1", "张三", typo_at(ZHANG, 15))],
+        medical=[record("M1", "张三", ZHANG, scheme="城乡居民基本医疗保险")],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert (pair["method"], pair["decision"]) == ("near_miss_id", "match")
+    assert "与本人另一条记录上的号码只差一位" in pair["reason"]
+    assert coverage(con)["张三"]["status"] == "enrolled"
+
+
+@pytest.mark.parametrize(
+    ("second_status", "decision"), [("终止参保", "match"), ("参保缴费", "review")]
+)
+def test_a_mistyped_old_record_of_the_person_is_no_second_owner(
+    tmp_path: Path, config: Config, second_status: str, decision: str
+) -> None:
+    """张三's active pension record has a wrong check character; a second one has a mistyped
+    sequence digit, one slip from his number too. Terminated, it is his old record, and it
+    cannot write anyone off: no second person to choose between. Active, it may be a stranger's
+    whose own number is one digit from his (at 1M generated people, one was): a person looks."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ZHANG)],
+        [
+            record("R1", "张三", wrong_check(ZHANG)),
+            record("R2", "张三", typo_at(ZHANG, 15), status=second_status),
+        ],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert pair["decision"] == decision
+    assert ("对应多个不同参保人" in pair["reason"]) == (decision == "review")
+
+
 def test_no_id_matches_on_birth_sex_county_and_a_rare_name(tmp_path: Path, config: Config) -> None:
     con = run(
         tmp_path,
@@ -367,14 +411,28 @@ def born_in_other_years(names: Sequence[str], last_digits: str = "22") -> list[l
     ]
 
 
+def women_born_with_yuxin(count: int = 15) -> list[list[str]]:
+    """Roster records of other women born the day 王雨欣 was, in her county: the crowd a stranger
+    who wrote her damaged record would come from."""
+    sequences = [f"{i:03d}" for i in range(100, 1000, 10)][:count]
+    return [
+        record(f"C{i}", f"路人{i}", valid_id(f"43012419900707{seq}"))
+        for i, seq in enumerate(sequences)
+    ]
+
+
 def yuxin_pair(
     tmp_path: Path, config: Config, others: list[list[str]], written: str, damaged: str
 ) -> dict:
-    """王雨欣 beside `others` in the registry; her one record, under `written`, has a damaged ID."""
+    """王雨欣 beside `others` in the registry; her one record, under `written`, has a damaged ID.
+    Fifteen other women were born that day in the county."""
     con = run(
-        tmp_path, config, [person("王雨欣", YUXIN), *others], [record("R1", written, damaged)]
+        tmp_path,
+        config,
+        [person("王雨欣", YUXIN), *others],
+        [record("R1", written, damaged), *women_born_with_yuxin()],
     )
-    return only(decisions(con))
+    return only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
 
 
 @pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
@@ -385,9 +443,10 @@ def yuxin_pair(
 def test_a_name_that_reads_the_same_on_a_damaged_id_is_written_off_only_when_rare(
     tmp_path: Path, config: Config, damaged: str, common_name: str, namesakes: int, decision: str
 ) -> None:
-    """With thirty more 王雨欣 in the registry, a stranger born that day whose name reads the
-    same is no longer all but impossible, and the surviving digits fit strangers too. Thirty
-    王语欣 make the record's own name common: any of their namesakes could have written it."""
+    """With thirty more 王雨欣 in the registry and fifteen women born that day, a stranger whose
+    name reads the same and whose number the surviving digits fit is no longer all but
+    impossible. Thirty 王语欣 make the record's own name common: any of their namesakes could
+    have written it."""
     others = born_in_other_years([common_name] * namesakes)
     pair = yuxin_pair(tmp_path, config, others, "王语欣", damaged)
     assert pair["decision"] == decision
@@ -408,18 +467,39 @@ def test_a_lost_character_on_a_damaged_id_is_written_off_only_when_few_names_fit
     assert "姓名有缺字，其余一致" in pair["reason"]
 
 
+@pytest.mark.parametrize(
+    ("damaged", "decision"), [(DAMAGED_YUXIN[0], "match"), (DAMAGED_YUXIN[1], "review")]
+)
+def test_a_near_miss_counts_only_the_strangers_its_digits_fit(
+    tmp_path: Path, config: Config, damaged: str, decision: str
+) -> None:
+    """Five more 王雨欣 and fifteen women born that day: a stranger among them who reads as
+    王语欣 is not all but impossible (about 0.009 expected). With a wrong check character, only
+    one whose number is one slip from hers could have written the record (counted as one in
+    five): written off. Excel's 15 digits leave the crowd open: reviewed."""
+    others = born_in_other_years(["王雨欣"] * 5)
+    pair = yuxin_pair(tmp_path, config, others, "王语欣", damaged)
+    assert pair["decision"] == decision
+
+
 @pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
 def test_a_lost_given_name_on_a_damaged_id_goes_to_review(
     tmp_path: Path, config: Config, damaged: str
 ) -> None:
-    """王? fits every two-character 王: beside thirty of them, 王芳 is one of many."""
+    """王? fits every two-character 王: beside thirty of them, 王芳 is one of many, and one of
+    the fifteen women born that day could be another."""
     fang = valid_id("43012419900707224")
     wangs = born_in_other_years(
         [f"王{c}" for c in "伟静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲兰萍红梅鹏飞斌宇浩凯"], "24"
     )
     damaged = fang[:15] + "000" if damaged.endswith("000") else wrong_check(fang)
-    con = run(tmp_path, config, [person("王芳", fang), *wangs], [record("R1", "王?", damaged)])
-    pair = only(decisions(con))
+    con = run(
+        tmp_path,
+        config,
+        [person("王芳", fang), *wangs],
+        [record("R1", "王?", damaged), *women_born_with_yuxin()],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
     assert pair["decision"] == "review"
 
 
@@ -460,6 +540,27 @@ def test_two_whole_numbers_the_damaged_one_fits_leave_it_to_review(
     )
     pension = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
     assert pension["decision"] == "review"
+    assert "同县有同名同出生日期的其他人；" in pension["reason"] + "；"
+
+
+def test_a_mistyped_record_of_a_registry_namesake_is_his_rival_claim_too(
+    tmp_path: Path, config: Config
+) -> None:
+    """Excel rounded the first 张三's number in the registry; his medical record has it whole. The
+    pension record carries the second 张三's number (the same first 15 digits) with one digit
+    mistyped: it fits the first by its 15 digits, but it is one slip from the second's number, so
+    it may be his and is never written off to the first. (Until the rival check tried the
+    record's own digits where both numbers are damaged, it was.)"""
+    other = valid_id("43012419700101145")
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ROUNDED_ZHANG, sex="男", birth="1970-01-01"), person("张三", other)],
+        [record("R1", "张三", typo_at(other, 15))],
+        medical=[record("M1", "张三", ZHANG, scheme="城乡居民基本医疗保险")],
+    )
+    pension = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert (pension["name"], pension["decision"]) == ("张三", "review")
     assert "同县有同名同出生日期的其他人；" in pension["reason"] + "；"
 
 
@@ -865,6 +966,23 @@ def test_the_same_person_in_two_lists_is_one_person(tmp_path: Path, config: Conf
     con = run_matching(root, config, AS_OF, tmp_path / "work").con
     people = con.sql("select id_number, categories from int_registry_people").pl()
     assert people.rows() == [(ZHANG, ["低保对象", "建档立卡贫困人口"])]
+
+
+def test_a_number_one_slip_from_the_persons_number_in_another_list_is_one_person(
+    tmp_path: Path, config: Config
+) -> None:
+    """The 低保 list mistyped a birth digit of 张三's number, so its birth date is another day:
+    still one slip from the number the 建档立卡 list has whole, in his village, under his name."""
+    root = tmp_path / "input"
+    write_csv(root / "registry" / "建档立卡.csv", [REGISTRY_HEADER, person("张三", ZHANG)])
+    dibao = person("张三", typo_at(ZHANG, 13))
+    dibao[7] = "低保对象"
+    write_csv(root / "registry" / "低保.csv", [REGISTRY_HEADER, dibao])
+    write_csv(root / "pension" / "p.csv", [ROSTER_HEADER, record("R1", "张三", wrong_check(ZHANG))])
+    con = run_matching(root, config, AS_OF, tmp_path / "work").con
+    people = con.sql("select id_number, categories from int_registry_people").pl()
+    assert people.rows() == [(ZHANG, ["低保对象", "建档立卡贫困人口"])]
+    assert only(decisions(con))["decision"] == "match"
 
 
 def people_with_keys(

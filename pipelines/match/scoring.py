@@ -136,6 +136,12 @@ def _namesakes_common_in_data(config: Config) -> pl.Expr:
     return pl.col("observed_namesake_rate") >= config.matching.no_id_max_expected_namesakes
 
 
+def _near_own_id() -> pl.Expr:
+    """Both numbers damaged, but the record is one slip from the person's own number, seen whole
+    on another record of theirs (int_match_evidence)."""
+    return pl.col("near_own_id").fill_null(False)
+
+
 def _crowded() -> pl.Expr:
     """Namesakes born the same day in the county, for routes where they could be confused.
 
@@ -161,15 +167,19 @@ def _automatic_allowed(config: Config) -> pl.Expr:
     # (王?欣) fits every stranger whose name fits what is left. That is all but impossible for a
     # rare name or pattern, and not for a common one: on generated data where every name is as
     # common as 张伟, homophone pairs wrote off a stranger about 1 in 200 times. So they are
-    # written off only when strangers are rare enough (damaged_id_max_expected_namesakes,
-    # counted over the whole birth-day crowd, not the fewer people the digits fit, and for a
-    # lost character over every name the pattern fits: 陈? as all two-character 陈 together). Two
-    # lost characters, or a name of another length, is not a slip: those always go to review.
+    # written off only when such strangers are rare enough: the birth-day crowd's expected
+    # namesakes (for a lost character over every name the pattern fits: 陈? as all two-character
+    # 陈 together) times the share of them whose number the surviving digits could have come from
+    # (damaged_id_digits_fit_share), under damaged_id_max_expected_namesakes. Two lost
+    # characters, or a name of another length, is not a slip: those always go to review.
     different_name = pl.col("registry_name_key") != pl.col("roster_name_key")
+    strangers_the_digits_fit = pl.col("expected_namesakes") * pl.col("method").replace_strict(
+        m.damaged_id_digits_fit_share.model_dump(), default=1.0, return_dtype=pl.Float64
+    )
     reads_the_same_and_rare = (
         (pl.col("registry_name_key").str.len_chars() == pl.col("roster_name_key").str.len_chars())
         & (_lost_characters() <= 1)
-        & (pl.col("expected_namesakes") < m.damaged_id_max_expected_namesakes)
+        & (strangers_the_digits_fit < m.damaged_id_max_expected_namesakes)
     )
     damaged_id_without_same_name = (
         pl.col("method").is_in(_DAMAGED_ID_ROUTES) & different_name & ~reads_the_same_and_rare
@@ -200,8 +210,9 @@ def _automatic_allowed(config: Config) -> pl.Expr:
     # Both numbers damaged (stage 4b, two slips): where the digits also differ in the birth date
     # or the sequence, the record may as well be a namesake's born the same day (at 1M people, a
     # first version that wrote such pairs off took a stranger's record). Only slips in the
-    # address code leave no such doubt.
-    two_slips_beyond_address = pl.col("id_evidence") == "two_slips"
+    # address code leave no such doubt, or a record one slip from the number the person carries
+    # on another record of theirs (then it is stage 4's case, rivals checked the same way).
+    two_slips_beyond_address = (pl.col("id_evidence") == "two_slips") & ~_near_own_id()
     return (
         (pl.col("score") >= m.auto_match)
         & (pl.col("name_score") >= m.same_name)
@@ -225,6 +236,9 @@ def _reason(config: Config) -> pl.Expr:
     labels = {"birth_agrees": "出生日期", "sex_agrees": "性别", "place_agrees": "地区"}
     parts = [
         pl.col("id_evidence").replace_strict(_ID_EVIDENCE_TEXT, return_dtype=pl.String),
+        pl.when(pl.col("id_evidence").str.starts_with("two_slips") & _near_own_id()).then(
+            pl.lit("与本人另一条记录上的号码只差一位")
+        ),
         pl.when(same_key)
         .then(pl.lit("姓名一致"))
         .when((pl.col("name_score") >= m.same_name) & (_lost_characters() > 0))
@@ -270,6 +284,7 @@ def score_pairs(pairs: pl.DataFrame, config: Config) -> pl.DataFrame:
             # Two roster people proposed for one person in one stage: nobody can tell which.
             owners_for_person=pl.col("record_owner")
             .filter(pl.col("score") >= m.review)
+            .drop_nulls()
             .n_unique()
             .over("identity", "insurance"),
         )
