@@ -141,13 +141,15 @@ rivals as (
             -- trusted one: had they been one person (same name, birth date and village), the
             -- registry merge (int_registry_identity) would have made them one identity. A
             -- damaged roster number may belong to anyone.
-            (damaged.registry_damaged is false or not block_ids.in_registry)
-            and could_have_become(
-                block_ids.id_number,
-                damaged.method,
-                damaged.damaged_first17,
-                damaged.damaged_prefix15,
-                damaged.damaged_float_tail
+            (
+                (damaged.registry_damaged is false or not block_ids.in_registry)
+                and could_have_become(
+                    block_ids.id_number,
+                    damaged.method,
+                    damaged.damaged_first17,
+                    damaged.damaged_prefix15,
+                    damaged.damaged_float_tail
+                )
             )
             -- Both damaged: the record itself may be a copy of anyone's number, a registry
             -- namesake's too.
