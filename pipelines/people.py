@@ -10,7 +10,7 @@ import polars as pl
 from pipelines.config import Config
 from pipelines.normalise.names import name_similarity
 from pipelines.stage import StagedInputs
-from pipelines.warehouse import materialise, query, table_from_frame
+from pipelines.warehouse import materialise, query, run_statement, table_from_frame
 
 CONFLICT_SCHEMA = {
     "id_number": pl.String,
@@ -47,6 +47,8 @@ def build_registry_people(
     materialise(con, "stg_registry_rows", registry_glob=staged.parquet_glob("registry"))
     conflicts = score_name_conflicts(query(con, "int_registry_id_names"), config.matching.same_name)
     table_from_frame(con, "int_registry_name_conflicts", conflicts)
+    # The registry merge compares damaged numbers as the matcher does (one_slip_apart).
+    run_statement(con, "matching_macros")
     materialise(con, "int_registry_identity")
     # Every row is in int_registry_identity now; a province's registry is too big to keep twice.
     con.execute("drop table stg_registry_rows").fetchall()

@@ -77,7 +77,12 @@ damaged_ids as (
         case
             when people.id_number is null and records.id_number is null then records.first17
         end as damaged_record_first17,
-        records.id_kind = 'precision_lost' as record_is_float
+        records.id_kind = 'precision_lost' as record_is_float,
+        -- For persons_old_records: a mistyped record that cannot write anyone off, and its name.
+        records.id_number is null and records.status_group not in ('enrolled', 'suspended')
+            as record_is_old_and_damaged,
+        records.first17 as record_first17,
+        records.name_key = people.name_key as record_has_persons_name
 
     from damaged_pairs as pairs
     inner join int_match_people as people using (identity)
@@ -116,14 +121,12 @@ near_own_ids as (
 -- crossed off a stranger whose own number was one digit from the person's.
 persons_old_records as (
 
-    select damaged.identity, damaged.record_id
-    from damaged_ids as damaged
-    inner join int_match_records as records using (record_id)
-    where records.id_number is null
-        and records.status_group not in ('enrolled', 'suspended')
-        and records.id_kind <> 'precision_lost'
-        and records.name_key = damaged.name_key
-        and record_could_come_from(damaged.trusted_id, records.first17, false)
+    select identity, record_id
+    from damaged_ids
+    where record_is_old_and_damaged
+        and not record_is_float
+        and record_has_persons_name
+        and record_could_come_from(trusted_id, record_first17, false)
 
 ),
 

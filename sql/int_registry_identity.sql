@@ -68,9 +68,7 @@ same_person_candidates as (
         or case
             when rows.id_kind <> 'precision_lost'
                 and regexp_full_match(rows.id_clean, '[0-9]{17}[0-9X]') then
-                hamming(left(rows.id_clean, 17), left(trusted_rows.id_number, 17)) <= 1
-                or damerau_levenshtein(left(rows.id_clean, 17), left(trusted_rows.id_number, 17))
-                    = 1
+                one_slip_apart(left(rows.id_clean, 17), left(trusted_rows.id_number, 17))
             else false
         end
 

@@ -1,5 +1,6 @@
 -- Macros the matching stages share, created on the run's connection when the matcher prepares
--- (pipelines/match/__init__.py).
+-- (pipelines/match/__init__.py), and before the registry merge, which compares damaged numbers
+-- the same way (pipelines/people.py, int_registry_identity).
 
 -- Stage 4 cuts the first 17 digits of an ID (as a number: they fit a bigint, and numbers are
 -- cheaper than strings to compute and join for millions of records) into four segments:
