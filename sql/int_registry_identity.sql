@@ -56,8 +56,8 @@ same_person_candidates as (
         on trusted_ids_by_file.file = rows.file
         and trusted_ids_by_file.id_number = trusted_rows.id_number
     where
-        -- All 15 surviving digits must agree: namesakes born the same day in one county share
-        -- the first 14.
+        -- The same birth date, and all 15 surviving digits agree: namesakes born the same day in
+        -- one county share the first 14.
         rows.known_birth_date = trusted_rows.known_birth_date
             and (rows.id_prefix15 is null or rows.id_prefix15 = left(trusted_rows.id_number, 15))
         -- Or the number as written is one slip from the trusted one (a digit, a swap, the check
