@@ -20,27 +20,100 @@ damaged_pairs as (
 
 ),
 
+-- What earlier stages wrote off for this stage's damaged-ID people: their other records.
+earlier_matches as (
+
+    select earlier.identity, earlier.record_id, earlier.method
+    from int_match_candidates as earlier
+    semi join damaged_pairs using (identity)
+    where earlier.decision = 'match'
+
+),
+
 -- A registry person whose own number is damaged may carry it whole on another record the
 -- cascade pairs them with under the same name (their medical record, say, in this stage or
 -- matched earlier). When that is a single number, it is theirs: seen again in the block, it is
 -- no rival.
-own_ids as (
+paired_own_ids as (
 
-    select paired.identity, any_value(records.id_number) as own_id
+    select
+        paired.identity,
+        any_value(records.id_number) as own_id,
+        count(distinct records.id_number) as numbers
+
     from (
         select identity, record_id from damaged_pairs
         union
-        select earlier.identity, earlier.record_id
-        from int_match_candidates as earlier
-        semi join damaged_pairs using (identity)
-        where earlier.decision = 'match'
+        select identity, record_id from earlier_matches
     ) as paired
     inner join int_match_people as people using (identity)
     inner join int_match_records as records
         on records.record_id = paired.record_id and records.name_key = people.name_key
     where records.id_number is not null
     group by paired.identity
-    having count(distinct records.id_number) = 1
+
+),
+
+-- Where no such record is paired yet (the one that carries the number whole is a later stage's
+-- pair: a float judged on stage 3 while the medical record waits for stage 4's check character),
+-- the roster numbers of the person's block that the registry's damaged number could have come
+-- from: a single one is theirs. At 100,000 generated people 24 people's own records waited in
+-- review behind their own number taken for a rival's. A number another registry person of the
+-- block carries is never taken: had it been this person's, the registry merge would have joined
+-- the two rows.
+block_own_ids as (
+
+    select people.identity, any_value(block_ids.id_number) as own_id
+    from (select distinct identity from damaged_pairs) as damaged
+    inner join int_match_people as people using (identity)
+    inner join int_match_block_ids as block_ids
+        on block_ids.name_key = people.name_key
+        and block_ids.birth_date = people.birth_date
+        and block_ids.place_stem = people.place_stem
+    where people.id_number is null
+        and not block_ids.in_registry
+        and could_have_become(
+            block_ids.id_number,
+            if(people.id_kind = 'precision_lost', 'id_prefix', 'near_miss_id'),
+            people.first17,
+            people.prefix15_number,
+            people.float_tail
+        )
+    group by people.identity
+    having count(distinct block_ids.id_number) = 1
+
+),
+
+own_ids as (
+
+    select
+        identity,
+        if(paired_own_ids.numbers is null, block_own_ids.own_id, paired_own_ids.own_id) as own_id
+
+    from paired_own_ids
+    full join block_own_ids using (identity)
+    where coalesce(paired_own_ids.numbers, 1) = 1
+
+),
+
+-- A registry name that lost a character (王?) fits every 王 born that day, so a damaged ID's
+-- record under it is weak evidence. But where a record carrying the person's own number whole
+-- (matched on stage 1 or 2, their medical record, say) names them in full, and only one such
+-- name fits, the person's name is known: only a stranger of that very name could then have
+-- written a record under it, and it is counted as that name, not as the pattern. At 100,000
+-- generated people this let 19 people's own records out of review.
+known_full_names as (
+
+    select earlier.identity, any_value(records.name_key) as full_name
+    from earlier_matches as earlier
+    inner join int_match_people as people using (identity)
+    inner join int_match_records as records using (record_id)
+    where earlier.method in ('exact_id', 'upgraded_id')
+        and contains(people.name_key, '?')
+        and not contains(records.name_key, '?')
+        and records.name_key like replace(people.name_key, '?', '_')
+    group by earlier.identity
+    having count(distinct records.name_key) = 1
 
 ),
 
@@ -78,10 +151,9 @@ damaged_ids as (
             when people.id_number is null and records.id_number is null then records.first17
         end as damaged_record_first17,
         records.id_kind = 'precision_lost' as record_is_float,
-        -- For persons_old_records: a mistyped record that cannot write anyone off, and its name.
-        records.id_number is null and records.status_group not in ('enrolled', 'suspended')
-            as record_is_old_and_damaged,
-        records.first17 as record_first17,
+        -- For persons_old_records: a record that cannot write anyone off, and its name.
+        records.status_group not in ('enrolled', 'suspended') as record_is_old,
+        coalesce(records.id_number, records.first17) as record_number,
         records.name_key = people.name_key as record_has_persons_name
 
     from damaged_pairs as pairs
@@ -113,20 +185,20 @@ near_own_ids as (
 
 ),
 
--- A terminated or cancelled record, mistyped, under the person's name, whose digits could have
--- come from the number the person is known to carry is taken as theirs: beside their active
--- record, mistyped its own way, it is no second owner to choose between (`owners_for_person` in
--- scoring). It cannot write anyone off, and the active record is judged as it would be alone.
--- Two active ones stay two owners: at 1,000,000 generated people, taking both as the person's
--- crossed off a stranger whose own number was one digit from the person's.
+-- A terminated or cancelled record under the person's name whose number is the one the person
+-- is known to carry, or could have come from it (mistyped, or a float with the same first 15
+-- digits), is taken as theirs: beside their active record, damaged its own way, it is no second
+-- owner to choose between (`owners_for_person` in scoring). It cannot write anyone off, and the
+-- active record is judged as it would be alone. Two active ones stay two owners: at 1,000,000
+-- generated people, taking both as the person's crossed off a stranger whose own number was one
+-- digit from the person's.
 persons_old_records as (
 
     select identity, record_id
     from damaged_ids
-    where record_is_old_and_damaged
-        and not record_is_float
+    where record_is_old
         and record_has_persons_name
-        and record_could_come_from(trusted_id, record_first17, false)
+        and record_could_come_from(trusted_id, left(record_number, 17), record_is_float)
 
 ),
 
@@ -181,14 +253,17 @@ crowd as (
         near_own_ids.own_birth_digits_damaged,
         near_own_ids.own_sex_digit_damaged,
         coalesce(frequency.name_frequency, 1) as name_frequency,
+        known_full_names.full_name is not null as full_name_known,
         -- Strangers expected in the person's birth-day crowd who could have written the
         -- record's name: the person's name or the record's, whichever is commoner (王丽 written
         -- for a rare 王莉 is any 王丽's record as well), or, where one side lost a character,
-        -- every name that fits what is left (int_name_patterns).
+        -- every name that fits what is left (int_name_patterns), unless the record bears the
+        -- person's full name known from elsewhere (known_full_names). The share of the name as
+        -- the registry wrote it (王?: the person at least) then remains the floor.
         greatest(
             coalesce(frequency.name_share, 0),
             coalesce(record_frequency.name_share, 0),
-            coalesce(patterns.pattern_share, 0)
+            if(known_full_names.full_name is null, coalesce(patterns.pattern_share, 0), 0)
         ) * coalesce(births.people_born_that_day, 1) as expected_namesakes,
         -- How often people with such a common name have a namesake here (int_namesake_rate).
         coalesce(namesakes.namesake_rate, 0) as observed_namesake_rate
@@ -202,6 +277,9 @@ crowd as (
         and blocks.place_stem = people.place_stem
     left join rivals using (identity, record_id)
     left join near_own_ids using (identity, record_id)
+    left join known_full_names
+        on known_full_names.identity = pairs.identity
+        and known_full_names.full_name = records.name_key
     left join int_name_frequency as frequency
         on frequency.name_key = people.name_key
     left join int_name_frequency as record_frequency
@@ -251,6 +329,7 @@ evidence as (
         crowd.people_in_block,
         crowd.rival_ids,
         crowd.near_own_id,
+        crowd.full_name_known,
         crowd.name_frequency,
         crowd.expected_namesakes,
         crowd.observed_namesake_rate,

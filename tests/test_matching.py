@@ -38,6 +38,8 @@ ZHANG = valid_id("43012419700101123")
 LI = valid_id("43012419750505224")
 # 张三's number as Excel shows a number cell: 15 significant digits survive.
 FLOAT_ZHANG = f"{int(ZHANG[:17] + '0'):.14e}"
+# ... and as Excel writes an 18-digit number out: the last three digits lost.
+ROUNDED_ZHANG = ZHANG[:15] + "000"
 
 
 def person(
@@ -380,27 +382,38 @@ def test_a_namesake_the_damaged_digits_rule_out_does_not_block(
     assert "但号码只与本人相近" in pair["reason"]
 
 
+@pytest.mark.parametrize(
+    ("other_digits", "decision"),
+    [
+        ("43012419700101145", "review"),
+        ("43012419700101077", "review"),
+        ("43012419700101023", "match"),
+    ],
+    ids=["same-15-digits", "one-lower-could-round-up", "one-lower-could-not"],
+)
 def test_a_namesake_the_surviving_15_digits_cannot_separate_blocks(
-    tmp_path: Path, config: Config
+    tmp_path: Path, config: Config, other_digits: str, decision: str
 ) -> None:
-    """Excel kept 15 digits, and the other 张三's number shares them: either could own R1."""
-    other = valid_id("43012419700101145")
-    rounded = ZHANG[:15] + "000"
+    """Excel shows 张三's pension record as …011 000. Another 张三 born that day whose number
+    shares those 15 digits could own it as well. So could one with …010 77, rounded up; but not
+    one with …010 23: rounding never carries from below 50 (stage 3 asks the same of a carry)."""
     con = run(
         tmp_path,
         config,
         [person("张三", ZHANG)],
-        [record("R1", "张三", rounded), record("R2", "张三", other)],
+        [record("R1", "张三", ROUNDED_ZHANG), record("R2", "张三", valid_id(other_digits))],
     )
     pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
-    assert (pair["method"], pair["decision"]) == ("id_prefix", "review")
-    assert "同县有同名同出生日期的其他人；" in pair["reason"] + "；"
+    assert (pair["method"], pair["decision"]) == ("id_prefix", decision)
+    assert ("同县有同名同出生日期的其他人；" in pair["reason"] + "；") == (decision == "review")
 
 
 # 王雨欣 written 王语欣: a three-character name, so even the near-miss route's lower weight
 # leaves the pair above the automatic band and only the guards decide.
 YUXIN = valid_id("43012419900707222")
 DAMAGED_YUXIN = [wrong_check(YUXIN), YUXIN[:15] + "000"]
+# Test ids that name the damage, not the number.
+DAMAGED_KINDS = ["wrong-check", "excel-rounded"]
 
 
 def born_in_other_years(names: Sequence[str], last_digits: str = "22") -> list[list[str]]:
@@ -435,7 +448,7 @@ def yuxin_pair(
     return only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
 
 
-@pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN, ids=DAMAGED_KINDS)
 @pytest.mark.parametrize(
     ("common_name", "namesakes", "decision"),
     [("王雨欣", 0, "match"), ("王雨欣", 30, "review"), ("王语欣", 30, "review")],
@@ -453,7 +466,7 @@ def test_a_name_that_reads_the_same_on_a_damaged_id_is_written_off_only_when_rar
     assert "姓名相近" in pair["reason"]
 
 
-@pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN, ids=DAMAGED_KINDS)
 @pytest.mark.parametrize(("others", "decision"), [(0, "match"), (30, "review")])
 def test_a_lost_character_on_a_damaged_id_is_written_off_only_when_few_names_fit(
     tmp_path: Path, config: Config, damaged: str, others: int, decision: str
@@ -468,7 +481,9 @@ def test_a_lost_character_on_a_damaged_id_is_written_off_only_when_few_names_fit
 
 
 @pytest.mark.parametrize(
-    ("damaged", "decision"), [(DAMAGED_YUXIN[0], "match"), (DAMAGED_YUXIN[1], "review")]
+    ("damaged", "decision"),
+    [(DAMAGED_YUXIN[0], "match"), (DAMAGED_YUXIN[1], "review")],
+    ids=DAMAGED_KINDS,
 )
 def test_a_near_miss_counts_only_the_strangers_its_digits_fit(
     tmp_path: Path, config: Config, damaged: str, decision: str
@@ -482,28 +497,36 @@ def test_a_near_miss_counts_only_the_strangers_its_digits_fit(
     assert pair["decision"] == decision
 
 
-@pytest.mark.parametrize("damaged", DAMAGED_YUXIN)
+# 王芳, born the day 王雨欣 was.
+FANG = valid_id("43012419900707224")
+
+
+def other_wangs() -> list[list[str]]:
+    """Thirty two-character 王 in the registry, none born the day 王芳 was."""
+    return born_in_other_years(
+        [f"王{c}" for c in "伟静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲兰萍红梅鹏飞斌宇浩凯"], "24"
+    )
+
+
+def damaged_like(number: str, damaged: str) -> str:
+    """`number` damaged the way `damaged` (one of DAMAGED_YUXIN) is."""
+    return number[:15] + "000" if damaged.endswith("000") else wrong_check(number)
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN, ids=DAMAGED_KINDS)
 def test_a_lost_given_name_on_a_damaged_id_goes_to_review(
     tmp_path: Path, config: Config, damaged: str
 ) -> None:
     """王? fits every two-character 王: beside thirty of them, 王芳 is one of many, and one of
     the fifteen women born that day could be another."""
-    fang = valid_id("43012419900707224")
-    wangs = born_in_other_years(
-        [f"王{c}" for c in "伟静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲兰萍红梅鹏飞斌宇浩凯"], "24"
-    )
-    damaged = fang[:15] + "000" if damaged.endswith("000") else wrong_check(fang)
     con = run(
         tmp_path,
         config,
-        [person("王芳", fang), *wangs],
-        [record("R1", "王?", damaged), *women_born_with_yuxin()],
+        [person("王芳", FANG), *other_wangs()],
+        [record("R1", "王?", damaged_like(FANG, damaged)), *women_born_with_yuxin()],
     )
     pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
     assert pair["decision"] == "review"
-
-
-ROUNDED_ZHANG = ZHANG[:15] + "000"
 
 
 def test_a_damaged_number_is_no_rival_to_the_same_number_whole_on_the_persons_other_record(
@@ -562,6 +585,94 @@ def test_a_mistyped_record_of_a_registry_namesake_is_his_rival_claim_too(
     pension = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
     assert (pension["name"], pension["decision"]) == ("张三", "review")
     assert "同县有同名同出生日期的其他人；" in pension["reason"] + "；"
+
+
+def test_the_persons_number_whole_on_a_later_stages_record_is_no_rival(
+    tmp_path: Path, config: Config
+) -> None:
+    """The registry gave 张三's number a wrong check character; Excel rounded it in the pension
+    roster; his medical record has it whole. Stage 3 judges the pension record before stage 4
+    pairs the medical one, but the whole number is the only one in his block that the
+    registry's 17 digits could have come from: it is his, not a rival's."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", wrong_check(ZHANG))],
+        [record("R1", "张三", ROUNDED_ZHANG)],
+        medical=[record("M1", "张三", ZHANG, scheme="城乡居民基本医疗保险")],
+    )
+    pairs = decisions(con)
+    assert pairs.select("roster_person_no", "method", "decision").rows() == [
+        ("M1", "near_miss_id", "match"),
+        ("R1", "id_prefix", "match"),
+    ]
+    assert coverage(con)["张三"]["status"] == "enrolled"
+
+
+def test_a_record_under_a_clearly_different_name_is_no_second_owner(
+    tmp_path: Path, config: Config
+) -> None:
+    """Excel rounded 胡华梅's number in the registry. Her record has it whole; 胡玫's number shares
+    its first 15 digits. 胡玫's record is shown for review, as it should be, but it is no rival
+    owner of hers: it was never going to be written off to her."""
+    other = valid_id("43012419700101145")
+    con = run(
+        tmp_path,
+        config,
+        [person("胡华梅", ROUNDED_ZHANG)],
+        [record("R1", "胡华梅", ZHANG), record("R2", "胡玫", other)],
+    )
+    pairs = decisions(con).sort("roster_person_no")
+    assert pairs.select("roster_person_no", "decision").rows() == [
+        ("R1", "match"),
+        ("R2", "review"),
+    ]
+    assert "对应多个不同参保人" not in pairs.get_column("reason").item(0)
+    assert coverage(con)["胡华梅"]["status"] == "enrolled"
+
+
+@pytest.mark.parametrize(
+    ("active", "old"),
+    [(ZHANG, ROUNDED_ZHANG), (ROUNDED_ZHANG, ZHANG)],
+    ids=["old-record-a-float", "old-record-whole"],
+)
+def test_an_old_record_with_the_persons_number_whole_or_rounded_is_no_second_owner(
+    tmp_path: Path, config: Config, active: str, old: str
+) -> None:
+    """Excel rounded 张三's number in the registry. Of his two pension records one is terminated;
+    whichever of the two carries the number whole, the other fits it, so the terminated one is
+    his old record, not a second person's."""
+    con = run(
+        tmp_path,
+        config,
+        [person("张三", ROUNDED_ZHANG, sex="男", birth="1970-01-01")],
+        [record("R1", "张三", active), record("R2", "张三", old, status="终止参保")],
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert pair["decision"] == "match"
+    assert "对应多个不同参保人" not in pair["reason"]
+    assert coverage(con)["张三"]["status"] == "enrolled"
+
+
+@pytest.mark.parametrize("damaged", DAMAGED_YUXIN, ids=DAMAGED_KINDS)
+@pytest.mark.parametrize(("medical", "decision"), [(True, "match"), (False, "review")])
+def test_a_lost_character_in_the_registry_is_filled_from_the_persons_own_whole_number_record(
+    tmp_path: Path, config: Config, damaged: str, medical: bool, decision: str
+) -> None:
+    """The registry lost 王芳's given name (王?), and thirty other 王 live in the registry: on its
+    own a damaged-ID record under 王芳 may be any 王's born that day. Her medical record carries
+    her number whole under 王芳, the only name that fits: her name is known, and only another
+    王芳 could have written the pension record."""
+    con = run(
+        tmp_path,
+        config,
+        [person("王?", FANG), *other_wangs()],
+        [record("R1", "王芳", damaged_like(FANG, damaged)), *women_born_with_yuxin()],
+        medical=[record("M1", "王芳", FANG, scheme="城乡居民基本医疗保险")] if medical else (),
+    )
+    pair = only(decisions(con).filter(pl.col("roster_person_no") == "R1"))
+    assert pair["decision"] == decision
+    assert ("本人另一条记录上的全名与此一致" in pair["reason"]) == medical
 
 
 def decide(candidates: str, reviews: str = "") -> pl.DataFrame:

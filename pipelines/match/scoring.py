@@ -246,6 +246,9 @@ def _reason(config: Config) -> pl.Expr:
         .when(pl.col("name_score") >= m.same_name)
         .then(pl.lit("姓名相近（同音或繁简）"))
         .otherwise(pl.lit("姓名不同")),
+        pl.when(pl.col("full_name_known").fill_null(False)).then(
+            pl.lit("本人另一条记录上的全名与此一致")
+        ),
         *[
             pl.when(agrees)
             .then(pl.lit(f"{labels[column]}一致"))
@@ -281,9 +284,12 @@ def score_pairs(pairs: pl.DataFrame, config: Config) -> pl.DataFrame:
         pairs.with_columns(_name_score(pairs))
         .with_columns(_score(config))
         .with_columns(
-            # Two roster people proposed for one person in one stage: nobody can tell which.
+            # Two roster people proposed for one person in one stage: nobody can tell which. A
+            # record under a clearly different name (胡玫 beside 胡华梅, both in the digits' reach)
+            # is no contender: it is never written off for this person, and it is proposed for
+            # review in its own right.
             owners_for_person=pl.col("record_owner")
-            .filter(pl.col("score") >= m.review)
+            .filter((pl.col("score") >= m.review) & (pl.col("name_score") >= m.same_name))
             .drop_nulls()
             .n_unique()
             .over("identity", "insurance"),
