@@ -9,29 +9,34 @@ with people as (
 
 ),
 
+-- One row per place a record belongs to (参保地, and where its ID was issued), so that the joins
+-- below are on the name and the county together. Joined on the name alone and filtered on the
+-- place afterwards, a common name met all its namesakes in the province.
 records as (
 
-    select * from int_match_records
+    -- A record insured where its ID was issued shows up twice; the union of pairs below
+    -- makes them one.
+    select
+        record_id, insurance, name_key, birth_date,
+        unnest([region_stem, id_place_stem]) as place_stem
+    from int_match_records
     anti join int_match_claimed_records using (record_id)
     where name_key is not null
 
 ),
 
+-- Split by which side lacks the birth date, so each join starts from a short list.
 same_name_and_place as (
 
-    -- Split by which side lacks the birth date, so each join starts from a short list.
     select people.identity, records.record_id, records.insurance
     from people
-    inner join records
-        on people.name_key = records.name_key
-        and people.place_stem in (records.region_stem, records.id_place_stem)
+    inner join records using (name_key, place_stem)
     where people.birth_date is null
     union
     select people.identity, records.record_id, records.insurance
-    from (select * from records where birth_date is null) as records
-    inner join people
-        on people.name_key = records.name_key
-        and people.place_stem in (records.region_stem, records.id_place_stem)
+    from records
+    inner join people using (name_key, place_stem)
+    where records.birth_date is null
 
 ),
 

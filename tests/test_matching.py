@@ -281,13 +281,25 @@ def test_a_mistyped_old_record_of_the_person_is_no_second_owner(
     assert ("对应多个不同参保人" in pair["reason"]) == (decision == "review")
 
 
-def test_no_id_matches_on_birth_sex_county_and_a_rare_name(tmp_path: Path, config: Config) -> None:
+@pytest.mark.parametrize(
+    ("issued_in", "insured_in", "paired"),
+    [("430124", "宁乡市", True), ("430124", "凤凰县", True), ("433123", "凤凰县", False)],
+    ids=["both-in-her-county", "issued-in-her-county", "neither"],
+)
+def test_no_id_matches_on_birth_sex_county_and_a_rare_name(
+    tmp_path: Path, config: Config, issued_in: str, insured_in: str, paired: bool
+) -> None:
+    """The county is the record's 参保地 or the place its ID was issued; a 欧阳晓燕 born that day
+    with neither in 宁乡 is someone else, and is never even proposed."""
     con = run(
         tmp_path,
         config,
         [person("欧阳晓燕", "", sex="女", birth="1975-05-05")],
-        [record("R1", "欧阳晓燕", valid_id("43012419750505224"))],
+        [record("R1", "欧阳晓燕", valid_id(f"{issued_in}19750505224"), place=insured_in)],
     )
+    if not paired:
+        assert decisions(con).is_empty()
+        return
     pair = only(decisions(con))
     assert (pair["method"], pair["decision"]) == ("no_usable_id", "match")
     assert "出生日期一致；性别一致；地区一致" in pair["reason"]
