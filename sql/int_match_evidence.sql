@@ -65,6 +65,7 @@ block_own_ids as (
 
     select people.identity, any_value(block_ids.id_number) as own_id
     from (select distinct identity from damaged_pairs) as damaged
+    anti join paired_own_ids using (identity)
     inner join int_match_people as people using (identity)
     inner join int_match_block_ids as block_ids
         on block_ids.name_key = people.name_key
