@@ -42,8 +42,10 @@ from prefect.runtime import flow_run
 from prefect.schedules import Cron
 from prefect.settings import (
     PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     get_current_settings,
+    temporary_settings,
 )
 from prefect.states import Failed, State
 from prefect_dask import DaskTaskRunner
@@ -138,12 +140,7 @@ reviews_task = _as_task(nightly.review_step, "读取核实结果 read reviews", 
 reconcile_task = _as_task(nightly.reconcile, "比对 reconcile", repeatable=False)
 commit_task = _as_task(nightly.commit_step, "写入台账 commit ledger", repeatable=False)
 summarise_task = _as_task(nightly.summarise_step, "统计 summarise", repeatable=False)
-township_reports_task = _as_task(
-    nightly.township_reports_step, "乡镇工作簿 township reports", repeatable=True
-)
-summary_reports_task = _as_task(
-    nightly.summary_reports_step, "汇总工作簿 summary reports", repeatable=True
-)
+reports_task = _as_task(nightly.reports_step, "工作簿 workbooks", repeatable=True)
 
 
 # The task wraps `score_pairs` itself (not a function of this module that the decorator would
@@ -225,8 +222,7 @@ def task_steps(committed: list[int]) -> Steps:
         reconcile=reconcile_task,
         commit=commit,
         summarise=summarise_task,
-        township_reports=township_reports_task,
-        summary_reports=summary_reports_task,
+        reports=reports_task,
     )
 
 
@@ -447,7 +443,11 @@ def _embedded_server_unless_configured() -> Iterator[None]:
     # rather than each starting a temporary server of its own.
     os.environ["PREFECT_API_URL"] = server.api_url
     try:
-        yield
+        # Heartbeats let a lasting server mark a run whose process died as crashed. This server
+        # dies with the run, so nobody would read them, and stopping their thread at the end
+        # of the run cost up to a second (it sleeps in whole seconds).
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         # Log lines still queued for the server go out before it stops, not into a closed port.

@@ -28,8 +28,7 @@ from pipelines.match import MatchTimings, Scorer, drop_cascade_tables, match_ros
 from pipelines.match.scoring import score_pairs
 from pipelines.paths import from_project
 from pipelines.people import build_registry_people
-from pipelines.reporting.summaries import write_summaries
-from pipelines.reporting.township import write_township_workbooks
+from pipelines.reporting.workbooks import Workbooks, write_workbooks
 from pipelines.review import latest_decisions, read_review_folder, review_secret
 from pipelines.sqlfiles import load_sql
 from pipelines.stage import (
@@ -312,25 +311,12 @@ def _mask_ids(request: RunRequest, config: Config) -> bool:
     return request.mask_ids or config.reports.mask_ids
 
 
-def township_reports_step(
+def reports_step(
     con: duckdb.DuckDBPyConnection, request: RunRequest, config: Config, run_id: int
-) -> list[Path]:
-    """One workbook per township (each written under a temporary name, then renamed)."""
-    return write_township_workbooks(
-        con,
-        request.reports_dir,
-        request.as_of,
-        run_id,
-        config.reports,
-        mask_ids=_mask_ids(request, config),
-    )
-
-
-def summary_reports_step(
-    con: duckdb.DuckDBPyConnection, request: RunRequest, config: Config, run_id: int
-) -> list[Path]:
-    """County and province summary workbooks."""
-    return write_summaries(
+) -> Workbooks:
+    """One workbook per township, and the county and province summaries (each written under a
+    temporary name, then renamed)."""
+    return write_workbooks(
         con, request.reports_dir, request.as_of, run_id, config, mask_ids=_mask_ids(request, config)
     )
 
@@ -352,20 +338,17 @@ class Steps:
     summarise: Callable[
         [duckdb.DuckDBPyConnection, int, StagedInputs, Reconciliation, Reviews], RunResult
     ] = summarise_step
-    township_reports: Callable[[duckdb.DuckDBPyConnection, RunRequest, Config, int], list[Path]] = (
-        township_reports_step
-    )
-    summary_reports: Callable[[duckdb.DuckDBPyConnection, RunRequest, Config, int], list[Path]] = (
-        summary_reports_step
+    reports: Callable[[duckdb.DuckDBPyConnection, RunRequest, Config, int], Workbooks] = (
+        reports_step
     )
 
 
 PLAIN_STEPS = Steps()
-STEP_COUNT = 6
+STEP_COUNT = 5
 
 
 class _Progress:
-    """'[2/6] 比对' lines at the terminal, and each step's seconds for the run result."""
+    """'[2/5] 比对' lines at the terminal, and each step's seconds for the run result."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -438,10 +421,9 @@ def _run_locked(
                 run_id = steps.commit(con, request, config, staged, reviews, started_at)
             with progress.step("summarise", "统计本次结果"):
                 result = steps.summarise(con, run_id, staged, reconciliation, reviews)
-            with progress.step("township_workbooks", "生成乡镇工作簿"):
-                result.workbooks = steps.township_reports(con, request, config, run_id)
-            with progress.step("summaries", "生成县级和全省汇总"):
-                result.summaries = steps.summary_reports(con, request, config, run_id)
+            with progress.step("workbooks", "生成乡镇工作簿和县级、全省汇总"):
+                workbooks = steps.reports(con, request, config, run_id)
+                result.workbooks, result.summaries = workbooks.townships, workbooks.summaries
         finally:
             con.close()
         result.seconds = progress.seconds

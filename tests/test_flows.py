@@ -26,7 +26,7 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 from prefect.logging.handlers import APILogHandler
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import Failed, State
 from prefect.testing.utilities import prefect_test_harness
 from python_calamine import CalamineWorkbook
@@ -226,7 +226,7 @@ def test_our_progress_lines_reach_the_flow_runs_log(
     plain_and_flow: tuple[Path, Path, State],
 ) -> None:
     logs = prefect_logs(plain_and_flow[2])
-    assert any(line.startswith("[1/6]") for line in logs)
+    assert any(line.startswith("[1/5]") for line in logs)
     assert any(line.startswith("已写入台账") for line in logs)
 
 
@@ -443,6 +443,21 @@ def test_serving_without_a_server_says_what_to_start(
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
         assert cli.main(["serve"]) == cli.EXIT_USAGE
     assert "make server" in capsys.readouterr().err
+
+
+def test_runs_on_the_temporary_server_send_no_heartbeats() -> None:
+    """Heartbeats let a lasting server mark a dead run as crashed; the temporary server dies
+    with the run, so its runs start no heartbeat thread (stopping it cost up to a second per
+    run). A configured server keeps Prefect's setting."""
+    configured = PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value()
+    assert configured is not None
+    unset = temporary_settings(restore_defaults={PREFECT_API_URL})
+    with unset, flows._embedded_server_unless_configured():
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None
+    lasting = temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"})
+    with lasting, flows._embedded_server_unless_configured():
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == configured
+    assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == configured
 
 
 def test_a_wrong_time_zone_is_a_configuration_error(tmp_path: Path) -> None:

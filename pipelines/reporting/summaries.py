@@ -23,7 +23,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from pipelines.config import Config
 from pipelines.labels import INSURANCE_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
-from pipelines.pool import Job, progress_every_tenth, run_jobs
+from pipelines.pool import Job
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.sqlfiles import load_sql
@@ -203,7 +203,7 @@ def _write_county(
     return target
 
 
-def write_summaries(
+def summary_jobs(
     con: duckdb.DuckDBPyConnection,
     reports_dir: Path,
     as_of: dt.date,
@@ -211,8 +211,9 @@ def write_summaries(
     config: Config,
     *,
     mask_ids: bool = False,
-) -> list[Path]:
-    """One summary workbook per county and one for the province."""
+) -> list[Job]:
+    """One job per county summary workbook and one for the province's (run by
+    reporting.workbooks)."""
     started = time.perf_counter()
     run_statement(con, "reporting_macros")
     counts = con.sql(load_sql("rpt_area_counts"), params={"run_id": run_id}).pl()
@@ -239,10 +240,7 @@ def write_summaries(
         jobs.append(Job(_write_county, (target, county, as_of, *mine, money), rows))
     province_args = (counts, quarterly, folder / "全省汇总.xlsx", as_of)
     jobs.append(Job(_write_province, province_args, counts.height + quarterly.height))
-    progress = progress_every_tenth(log, "汇总工作簿", len(jobs))
-    written = run_jobs(jobs, config.reports.workers, config.reports.parallel_min_rows, progress)
-    log.info("已生成 %d 个县级汇总和全省汇总", len(written) - 1)
-    return written
+    return jobs
 
 
 def _write_province(

@@ -19,10 +19,9 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pipelines.config import ReportSettings
 from pipelines.labels import INSURANCE_LABELS, METHOD_LABELS, STATUS_LABELS
 from pipelines.log import get_logger
-from pipelines.pool import Job, progress_every_tenth, run_jobs
+from pipelines.pool import Job
 from pipelines.reporting.cells import safe_file_name, text_cell, written_atomically
 from pipelines.reporting.sheets import Column, write_table
 from pipelines.review import (
@@ -240,16 +239,16 @@ def _write_township(
     return target
 
 
-def write_township_workbooks(
+def township_jobs(
     con: duckdb.DuckDBPyConnection,
     reports_dir: Path,
     as_of: dt.date,
     run_id: int,
-    settings: ReportSettings,
     *,
     mask_ids: bool = False,
-) -> list[Path]:
-    """Write reports/<as-of>/<county>/<township>.xlsx for every township with registry people."""
+) -> list[Job]:
+    """One job per township with registry people, each writing
+    reports/<as-of>/<county>/<township>.xlsx (run by reporting.workbooks)."""
     started = time.perf_counter()
     secret = review_secret(con)
     run_statement(con, "reporting_macros")
@@ -293,7 +292,4 @@ def write_township_workbooks(
         rows = sum(frame.height for frame in sheets.values())
         args = (target, as_of, county, township, sheets, secret, mask_ids)
         jobs.append(Job(_write_township, args, rows))
-    progress = progress_every_tenth(log, "乡镇工作簿", len(jobs))
-    written = run_jobs(jobs, settings.workers, settings.parallel_min_rows, progress)
-    log.info("已生成 %d 个乡镇工作簿：%s", len(written), reports_dir / as_of.isoformat())
-    return written
+    return jobs
