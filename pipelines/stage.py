@@ -362,7 +362,7 @@ def _stage_files(
     return reports, quarantined
 
 
-def _log_reports(staged: tuple[list[FileReport], list[pl.DataFrame]]) -> None:
+def _log_reports(_job: Job, staged: tuple[list[FileReport], list[pl.DataFrame]]) -> None:
     for report in staged[0]:
         _log_report(report)
 

@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 from pipelines.config import Config
 from pipelines.nightly import RunRequest, run_nightly
 from pipelines.paths import SAMPLE_DIR
-from pipelines.pool import progress_every_tenth
+from pipelines.pool import Job, progress_every_tenth
 from pipelines.reporting.township import (
     EXEMPT_COLUMNS,
     REVIEW_SHEET_COLUMNS,
@@ -319,17 +319,20 @@ def test_workbooks_written_in_worker_processes_are_the_same(
 
 
 def test_long_workbook_runs_report_each_tenth_done(caplog: pytest.LogCaptureFixture) -> None:
-    """A province's workbooks take many minutes: the officer sees them advance a tenth at a
-    time, and the closing line (written by the caller) is not repeated. A handful of workbooks,
-    written in seconds, gets no such lines."""
+    """A province's workbooks take many minutes: the officer sees them advance a tenth of the
+    rows at a time, from the first (heaviest) workbook on, and the closing line (written by the
+    caller) is not repeated. A handful of workbooks, written in seconds, gets no such lines."""
     log = logging.getLogger("pipelines.test_progress")
-    done = progress_every_tenth(log, "乡镇工作簿", 25)
-    few = progress_every_tenth(log, "乡镇工作簿", 8)
+    # One county summary of 42 rows, then 19 townships of 2 (each job weighs rows + 1).
+    jobs = [Job(str, (), 42), *(Job(str, (), 2) for _ in range(19))]
+    done = progress_every_tenth(log, "工作簿", jobs)
+    few = progress_every_tenth(log, "工作簿", jobs[:8])
     with caplog.at_level(logging.INFO, logger="pipelines.test_progress"):
-        for _ in range(25):
-            done(None)
-        for _ in range(8):
-            few(None)
+        for job in jobs:
+            done(job, None)
+        for job in jobs[:8]:
+            few(job, None)
     assert [r.getMessage() for r in caplog.records] == [
-        f"乡镇工作簿：已完成 {n}/25" for n in (3, 5, 8, 10, 13, 15, 18, 20, 23)
+        f"工作簿：已完成 {n}/20 个（按行数约 {percent}%）"
+        for n, percent in ((1, 40), (4, 50), (7, 60), (10, 70), (14, 80), (17, 90))
     ]

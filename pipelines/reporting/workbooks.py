@@ -42,13 +42,16 @@ def write_workbooks(
 ) -> Workbooks:
     """reports/<as-of>/<county>/<township>.xlsx for every township with registry people, and
     reports/<as-of>/汇总/ with a summary per county and one for the province."""
-    townships = township_jobs(con, reports_dir, as_of, run_id, mask_ids=mask_ids)
+    # The summaries' queries first: their working memory (the province's whole 资助 list) is
+    # then reused by the townships' queries instead of held beside their frames. The other way
+    # round, at 1/10 of the province, the process held 270 MB more once both were built.
     summaries = summary_jobs(con, reports_dir, as_of, run_id, config, mask_ids=mask_ids)
-    jobs = [*townships, *summaries]
+    townships = township_jobs(con, reports_dir, as_of, run_id, mask_ids=mask_ids)
+    jobs = [*summaries, *townships]
     settings = config.reports
-    progress = progress_every_tenth(log, "工作簿", len(jobs))
+    progress = progress_every_tenth(log, "工作簿", jobs)
     written = run_jobs(jobs, settings.workers, settings.parallel_min_rows, progress)
-    result = Workbooks(written[: len(townships)], written[len(townships) :])
+    result = Workbooks(townships=written[len(summaries) :], summaries=written[: len(summaries)])
     log.info("已生成 %d 个乡镇工作簿：%s", len(result.townships), reports_dir / as_of.isoformat())
     log.info("已生成 %d 个县级汇总和全省汇总", len(result.summaries) - 1)
     return result
